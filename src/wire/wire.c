@@ -161,8 +161,7 @@ static enum wire_err wire_decode_commit(const uint8_t *p, size_t n, struct wire_
 	c->token_seq = wire_rd_u64(&p);
 	c->memb_count = wire_rd_u16(&p);
 	c->memb_index = wire_rd_u16(&p);
-	if (c->memb_count == 0 || c->memb_count > WIRE_MAX_NODES ||
-	    c->memb_index > c->memb_count)
+	if (c->memb_count == 0 || c->memb_count > WIRE_MAX_NODES || c->memb_index > c->memb_count)
 		return WIRE_ERR_FIELD;
 	n -= WIRE_COMMIT_BODY_LEN;
 	need = (size_t)c->memb_count * WIRE_COMMIT_MEMB_LEN;

@@ -66,8 +66,7 @@ size_t wire_encode_join(uint8_t *buf, size_t cap, const struct wire_hdr *h,
 
 	if (j->proc_count > WIRE_MAX_NODES || j->fail_count > WIRE_MAX_NODES)
 		return 0;
-	if (!wire_nodes_valid(j->proc, j->proc_count) ||
-	    !wire_nodes_valid(j->fail, j->fail_count))
+	if (!wire_nodes_valid(j->proc, j->proc_count) || !wire_nodes_valid(j->fail, j->fail_count))
 		return 0;
 	if (len > wire_eff_cap(cap))
 		return 0;
@@ -85,12 +84,11 @@ size_t wire_encode_join(uint8_t *buf, size_t cap, const struct wire_hdr *h,
 size_t wire_encode_commit(uint8_t *buf, size_t cap, const struct wire_hdr *h,
 			  const struct wire_commit *c)
 {
-	size_t len = WIRE_HDR_LEN + WIRE_COMMIT_BODY_LEN +
-		     (size_t)c->memb_count * WIRE_COMMIT_MEMB_LEN;
+	size_t len =
+		WIRE_HDR_LEN + WIRE_COMMIT_BODY_LEN + (size_t)c->memb_count * WIRE_COMMIT_MEMB_LEN;
 	uint8_t *p;
 
-	if (c->memb_count == 0 || c->memb_count > WIRE_MAX_NODES ||
-	    c->memb_index > c->memb_count)
+	if (c->memb_count == 0 || c->memb_count > WIRE_MAX_NODES || c->memb_index > c->memb_count)
 		return 0;
 	for (unsigned i = 0; i < c->memb_count; i++)
 		if (c->memb[i].received_flg > 1)
