@@ -162,12 +162,16 @@ void totem_act_persist(struct totem_node *t, uint64_t ring_seq);
 struct wire_hdr totem_hdr(const struct totem_node *t, uint8_t type);
 uint32_t totem_next_member(const struct totem_node *t);
 
-/* totem_order.c: stores, submit queue, token, delivery */
+/* totem_store.c: buffer pool, stores, submit queue, packing; totem_order.c: token, delivery */
 int store_init(struct totem_store *s);
 void store_reset(struct totem_node *t, struct totem_store *s, struct totem_ring_id rid);
 void store_free(struct totem_node *t, struct totem_store *s);
 bool store_put(struct totem_node *t, struct totem_store *s, uint64_t seq, const uint8_t *buf,
 	       size_t len, uint32_t sender, const struct wire_mcast *m);
+struct store_slot *store_get(struct totem_store *s, uint64_t seq);
+void store_release_upto(struct totem_node *t, struct totem_store *s, uint64_t upto);
+size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, uint8_t *buf,
+			 uint64_t seq);
 void sq_free(struct submit_queue *q);
 int sq_push(struct totem_node *t, uint8_t g, const void *data, size_t len);
 void order_on_mcast(struct totem_node *t, const struct wire_packet *p, const uint8_t *buf,
