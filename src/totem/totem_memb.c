@@ -296,6 +296,10 @@ static bool join_is_stale(const struct totem_node *t, uint32_t from, const struc
 		return commit_index(&t->commit, from) < 0 || j->ring_seq < cur;
 	if (t->state == TOTEM_RECOVERY && !totem_set_has(set, t->memb_count, from))
 		return true; /* newcomers wait until this ring is up */
+	/* A node that has failed us cannot be in our next ring: re-forming for it
+	 * would only repeat until it forms its own ring and merges back. */
+	if (totem_set_has(j->fail, j->fail_count, t->cfg.nodeid))
+		return true;
 	return totem_set_has(set, t->memb_count, from) && j->ring_seq < cur;
 }
 
