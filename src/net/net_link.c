@@ -1,0 +1,151 @@
+/* Link health: every node sends each peer a heartbeat on every link at the
+ * link's interval, saying whether it hears that peer there. A link to a peer
+ * is up when we heard the peer recently and the peer recently said it hears
+ * us: a one-way failure takes the link down on both sides. */
+#include "net/net_int.h"
+
+#include <string.h>
+
+bool net_link_fresh(const struct net_link *l, uint64_t then_us, uint64_t now_us)
+{
+	return then_us != 0 && (then_us >= now_us || now_us - then_us <= l->timeout_us);
+}
+
+static void evaluate(struct net *n, size_t peer, unsigned link, uint64_t now_us)
+{
+	const struct net_link *l = &n->links[link];
+	struct net_plink *pl = &n->peers[peer].pl[link];
+	bool up = net_link_fresh(l, pl->last_rx_us, now_us) && pl->peer_hears_us &&
+		  net_link_fresh(l, pl->peer_hears_at_us, now_us);
+
+	if (up == pl->up)
+		return;
+	pl->up = up;
+	n->stats.link_changes++;
+	if (n->link_change)
+		n->link_change(n->arg, n->peers[peer].nodeid, link, up);
+}
+
+static void send_heartbeat(struct net *n, size_t peer, unsigned link, uint64_t now_us)
+{
+	uint8_t hb[NET_HB_BYTES] = { NET_HB_VERSION, 0, (uint8_t)link, 0 };
+
+	if (net_link_fresh(&n->links[link], n->peers[peer].pl[link].last_rx_us, now_us))
+		hb[1] |= NET_HB_HEAR_YOU;
+	if (net_queue(n, link, (int32_t)peer, NET_KIND_HEARTBEAT, hb, sizeof(hb)) == NET_OK)
+		n->stats.tx_heartbeats++;
+}
+
+void net_link_heard(struct net *n, size_t peer, unsigned link, uint64_t now_us)
+{
+	n->peers[peer].pl[link].last_rx_us = now_us;
+	evaluate(n, peer, link, now_us);
+}
+
+void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint8_t *p,
+			   size_t len, uint64_t now_us)
+{
+	struct net_plink *pl = &n->peers[peer].pl[link];
+
+	if (len < NET_HB_BYTES || p[0] != NET_HB_VERSION || p[2] != link) {
+		n->stats.rx_bad_kind++;
+		return;
+	}
+	pl->peer_hears_us = (p[1] & NET_HB_HEAR_YOU) != 0;
+	if (pl->peer_hears_us)
+		pl->peer_hears_at_us = now_us;
+	evaluate(n, peer, link, now_us);
+	/* The peer does not hear us yet: answer at once instead of at our next
+	 * tick, so a link comes up in one round trip. Only authentic packets
+	 * get here, and the peer asks at most once per interval. */
+	if (!pl->peer_hears_us)
+		send_heartbeat(n, peer, link, now_us);
+}
+
+void net_on_timer(struct net *n, uint64_t now_us)
+{
+	for (unsigned l = 0; l < NET_MAX_LINKS; l++) {
+		struct net_link *lk = &n->links[l];
+
+		if (!lk->active)
+			continue;
+		if (now_us >= lk->next_hb_us) {
+			for (size_t p = 0; p < n->peer_count; p++) {
+				if (p != n->self && (n->peers[p].link_mask & (1u << l)))
+					send_heartbeat(n, p, l, now_us);
+			}
+			lk->next_hb_us = now_us + lk->interval_us;
+		}
+		for (size_t p = 0; p < n->peer_count; p++) {
+			if (p != n->self && (n->peers[p].link_mask & (1u << l)))
+				evaluate(n, p, l, now_us);
+		}
+	}
+	net_flush(n);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t net_next_deadline(const struct net *n)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (unsigned l = 0; l < NET_MAX_LINKS; l++) {
+		const struct net_link *lk = &n->links[l];
+
+		if (!lk->active)
+			continue;
+		d = min_u64(d, lk->next_hb_us);
+		/* Expiry of an up link, so a failure is reported on time and not
+		 * only at the next heartbeat tick. */
+		for (size_t p = 0; p < n->peer_count; p++) {
+			const struct net_plink *pl = &n->peers[p].pl[l];
+
+			if (pl->up)
+				d = min_u64(d, min_u64(pl->last_rx_us, pl->peer_hears_at_us) +
+						       lk->timeout_us + 1);
+		}
+	}
+	return d;
+}
+
+size_t net_get_links(const struct net *n, struct net_link_info *out, size_t max)
+{
+	size_t k = 0;
+	uint64_t now_hint = 0;
+
+	/* "hear_peer" is judged against the latest time the transport saw. */
+	for (size_t p = 0; p < n->peer_count; p++) {
+		for (unsigned l = 0; l < NET_MAX_LINKS; l++)
+			now_hint = n->peers[p].pl[l].last_rx_us > now_hint
+					   ? n->peers[p].pl[l].last_rx_us
+					   : now_hint;
+	}
+	for (size_t p = 0; p < n->peer_count; p++) {
+		const struct net_peer *peer = &n->peers[p];
+
+		for (unsigned l = 0; l < NET_MAX_LINKS && p != n->self; l++) {
+			if (!n->links[l].active || !(peer->link_mask & (1u << l)))
+				continue;
+			if (k == max)
+				return k;
+			out[k] = (struct net_link_info){
+				.nodeid = peer->nodeid,
+				.link = l,
+				.up = peer->pl[l].up,
+				.hear_peer = net_link_fresh(&n->links[l], peer->pl[l].last_rx_us,
+							    now_hint),
+				.peer_hears_us = peer->pl[l].peer_hears_us,
+				.last_rx_us = peer->pl[l].last_rx_us,
+				.rx_packets = peer->pl[l].rx,
+				.tx_packets = peer->pl[l].tx,
+				.addr = peer->addr[l],
+			};
+			k++;
+		}
+	}
+	return k;
+}
