@@ -1,0 +1,8 @@
+# Packet crypto and UDP transport unit tests (real sockets on 127.x addresses).
+add_executable(test_crypto ${CMAKE_CURRENT_LIST_DIR}/test_crypto.c)
+target_link_libraries(test_crypto PRIVATE cohort_crypto)
+add_test(NAME crypto COMMAND test_crypto)
+set_tests_properties(crypto PROPERTIES LABELS unit TIMEOUT 60)
+# Throughput of seal + open; run by hand: crypto_speed [seconds]
+add_executable(crypto_speed ${CMAKE_CURRENT_LIST_DIR}/test_crypto_speed.c)
+target_link_libraries(crypto_speed PRIVATE cohort_crypto)
