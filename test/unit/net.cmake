@@ -6,3 +6,7 @@ set_tests_properties(crypto PROPERTIES LABELS unit TIMEOUT 60)
 # Throughput of seal + open; run by hand: crypto_speed [seconds]
 add_executable(crypto_speed ${CMAKE_CURRENT_LIST_DIR}/test_crypto_speed.c)
 target_link_libraries(crypto_speed PRIVATE cohort_crypto)
+add_executable(test_net ${CMAKE_CURRENT_LIST_DIR}/test_net.c)
+target_link_libraries(test_net PRIVATE cohort_net)
+add_test(NAME net COMMAND test_net)
+set_tests_properties(net PROPERTIES LABELS unit TIMEOUT 120)
