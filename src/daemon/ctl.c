@@ -76,41 +76,64 @@ static size_t reply_stats(struct daemon *d, char *out, size_t cap)
 		(unsigned long long)c->rejected[CRYPTO_E_REPLAY]);
 }
 
-static void ctl_readable(void *arg, int fd, uint32_t events)
+static void ctl_drop(struct daemon *d, int c)
+{
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (d->ctl_clients[i] == c)
+			d->ctl_clients[i] = -1;
+	dloop_del_fd(d->loop, c);
+	close(c);
+}
+
+static void ctl_client_readable(void *arg, int c, uint32_t events)
 {
 	struct daemon *d = arg;
 	char cmd[64], out[16384];
+	size_t len;
+	ssize_t r = recv(c, cmd, sizeof(cmd) - 1, MSG_DONTWAIT);
+	(void)events;
+
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0) {
+		cmd[r] = 0;
+		cmd[strcspn(cmd, "\r\n")] = 0;
+		if (!strcmp(cmd, "status"))
+			len = reply_status(d, out, sizeof(out));
+		else if (!strcmp(cmd, "links"))
+			len = reply_links(d, out, sizeof(out));
+		else if (!strcmp(cmd, "stats"))
+			len = reply_stats(d, out, sizeof(out));
+		else
+			len = (size_t)snprintf(out, sizeof(out), "error: unknown command\n");
+		if (send(c, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			daemon_log(d, DLOG_DEBUG, "CTL", "reply not sent: %s", strerror(errno));
+	}
+	ctl_drop(d, c);
+}
+
+/* Clients are few and short-lived (one command each); a client that never
+ * sends its command is dropped when the slot table is full. */
+static void ctl_readable(void *arg, int fd, uint32_t events)
+{
+	struct daemon *d = arg;
 	struct ucred cr;
 	socklen_t crl = sizeof(cr);
-	size_t len = 0;
 	(void)events;
 
 	int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (c < 0)
 		return;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crl) || (cr.uid != 0 && cr.uid != getuid()))
-		goto out;
-	/* the tool writes its command right after connecting; a short wait is enough */
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	int fl = 0;
-	ssize_t r = recv(c, cmd, sizeof(cmd) - 1, fl);
-	if (r <= 0)
-		goto out;
-	cmd[r] = 0;
-	cmd[strcspn(cmd, "\r\n")] = 0;
-	if (!strcmp(cmd, "status"))
-		len = reply_status(d, out, sizeof(out));
-	else if (!strcmp(cmd, "links"))
-		len = reply_links(d, out, sizeof(out));
-	else if (!strcmp(cmd, "stats"))
-		len = reply_stats(d, out, sizeof(out));
-	else
-		len = (size_t)snprintf(out, sizeof(out), "error: unknown command\n");
-	if (send(c, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		daemon_log(d, DLOG_DEBUG, "CTL", "reply not sent: %s", strerror(errno));
-out:
-	close(c);
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crl) ||
+	    (cr.uid != 0 && cr.uid != getuid()) ||
+	    dloop_add_fd(d->loop, c, EPOLLIN, ctl_client_readable, d)) {
+		close(c);
+		return;
+	}
+	int slot = (int)(d->ctl_next++ % CTL_MAX_CLIENTS);
+	if (d->ctl_clients[slot] >= 0)
+		ctl_drop(d, d->ctl_clients[slot]);
+	d->ctl_clients[slot] = c;
 }
 
 int ctl_open(struct daemon *d)
@@ -131,11 +154,16 @@ int ctl_open(struct daemon *d)
 		return -1;
 	}
 	d->ctl_fd = fd;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		d->ctl_clients[i] = -1;
 	return 0;
 }
 
 void ctl_close(struct daemon *d)
 {
+	for (int i = 0; d->ctl_fd >= 0 && i < CTL_MAX_CLIENTS; i++)
+		if (d->ctl_clients[i] >= 0)
+			ctl_drop(d, d->ctl_clients[i]);
 	if (d->ctl_fd >= 0) {
 		dloop_del_fd(d->loop, d->ctl_fd);
 		close(d->ctl_fd);

@@ -16,6 +16,8 @@
 
 struct services;
 
+#define CTL_MAX_CLIENTS 16
+
 struct daemon_options {
 	const char *config_path;
 	const char *ipc_name;
@@ -43,6 +45,8 @@ struct daemon {
 	struct dloop_timer net_timer;
 	int signal_fd;
 	int ctl_fd;
+	int ctl_clients[CTL_MAX_CLIENTS];
+	unsigned ctl_next;
 	bool stopping;
 	bool svc_blocked; /* a service got -EAGAIN and waits for room */
 	struct daemon_pending {
