@@ -192,11 +192,29 @@ static void net_timer_cb(void *arg, uint64_t now)
 	daemon_rearm_net_timer(d);
 }
 
+/* Dropped packets are counted always and reported at most every 10 s. */
+static void warn_drops(struct daemon *d, uint64_t now)
+{
+	const struct net_stats *n = net_get_stats(d->net);
+	uint64_t drops = n->rx_rejected + n->rx_unknown_source + n->rx_spoofed + n->rx_truncated +
+			 n->rx_bad_kind;
+
+	if (drops == d->drops_reported || !dlog_limit_ok(&d->drop_limit, now, 10000000u))
+		return;
+	daemon_log(d, DLOG_WARN, "KNET",
+		   "%llu packets dropped so far (rejected by crypto %llu, unknown source %llu, spoofed %llu)",
+		   (unsigned long long)drops, (unsigned long long)n->rx_rejected,
+		   (unsigned long long)n->rx_unknown_source, (unsigned long long)n->rx_spoofed);
+	d->drops_reported = drops;
+}
+
 void daemon_net_readable(void *arg, int fd, uint32_t events)
 {
 	struct daemon *d = arg;
+	uint64_t now = dloop_now_us();
 	(void)events;
-	net_on_readable(d->net, fd, dloop_now_us());
+	net_on_readable(d->net, fd, now);
+	warn_drops(d, now);
 	net_flush(d->net);
 	daemon_rearm_net_timer(d);
 }

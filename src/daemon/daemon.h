@@ -56,6 +56,7 @@ struct daemon {
 	} pending;
 	size_t max_msg_bytes;
 	struct dlog_limit drop_limit;
+	uint64_t drops_reported;
 	uint64_t started_us;
 	uint64_t first_ring_us;
 	uint64_t rings_seen;
