@@ -1,7 +1,12 @@
 /* The UDP transport on real sockets: nodes on 127.77.0.x (link 0) and
  * 127.78.0.x (link 1), all of loopback. Every wait polls the sockets with a
  * bounded timeout; nothing sleeps in place of an event. */
+#define _GNU_SOURCE /* unshare */
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,19 +106,22 @@ static void world_init(struct world *w, size_t table_count, int links)
 	}
 }
 
-static bool start(struct world *w, uint32_t id, enum crypto_mode mode, const struct crypto_key *k)
+static bool start_ex(struct world *w, uint32_t id, enum crypto_mode mode,
+		     const struct crypto_key *k, bool multicast)
 {
 	struct tnode *t = &w->nodes[w->count];
 	struct net_config cfg = { .my_nodeid = id, .nodes = w->table,
 				  .node_count = w->table_count, .crypto_mode = mode, .key = k,
 				  .cluster_name = "test", .deliver = on_deliver,
-				  .link_change = on_link, .arg = t, .sock_buf_bytes = 1 << 20 };
+				  .link_change = on_link, .arg = t, .sock_buf_bytes = 1 << 20,
+				  .multicast = multicast };
 	char err[256];
 
 	for (unsigned l = 0; l < 2; l++) {
 		cfg.port[l] = w->port;
 		cfg.heartbeat_interval_ms[l] = 10;
 		cfg.link_timeout_ms[l] = 40;
+		util_addr_parse("239.192.77.1", UTIL_ADDR_PREF_V4, false, &cfg.mcast[l]);
 	}
 	memset(t, 0, sizeof(*t));
 	t->id = id;
@@ -124,6 +132,11 @@ static bool start(struct world *w, uint32_t id, enum crypto_mode mode, const str
 	net_set_filter(t->net, drop_filter, t);
 	w->count++;
 	return true;
+}
+
+static bool start(struct world *w, uint32_t id, enum crypto_mode mode, const struct crypto_key *k)
+{
+	return start_ex(w, id, mode, k, false);
 }
 
 static void world_stop(struct world *w)
@@ -409,6 +422,62 @@ static void test_bind_conflict(void)
 	world_stop(&w);
 }
 
+/* In a private network namespace, where loopback may carry multicast. */
+static int multicast_child(void)
+{
+	struct crypto_key k = { .len = 256 };
+	struct world w;
+	struct want two = { 1, 1 }, three = { 2, 1 };
+	struct ifreq ifr = { 0 };
+	int fd, before = failures;
+
+	memset(k.bytes, 0x42, k.len);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		return 77;
+	ifr.ifr_flags |= IFF_UP | IFF_MULTICAST;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+		return 77;
+	close(fd);
+	world_init(&w, 3, 1);
+	CHECK(start_ex(&w, 1, CRYPTO_MODE_AEAD, &k, true) &&
+	      start_ex(&w, 2, CRYPTO_MODE_AEAD, &k, true) &&
+	      start_ex(&w, 3, CRYPTO_MODE_AEAD, &k, true));
+	if (w.count == 3) {
+		CHECK(net_send(w.nodes[0].net, NET_TO_ALL, "to the group", 12) == NET_OK);
+		net_flush(w.nodes[0].net);
+		CHECK(pump(&w, got_msgs, &two, 2000) && pump(&w, got_msgs, &three, 2000));
+		CHECK(strcmp(w.nodes[2].data[0], "to the group") == 0);
+		CHECK(w.nodes[0].got == 0); /* our own looped-back copy is dropped */
+		CHECK(net_get_stats(w.nodes[0].net)->tx_packets >= 1);
+	}
+	world_stop(&w);
+	return failures - before;
+}
+
+static void test_multicast(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) != 0)
+			_exit(77);
+		_exit(multicast_child());
+	}
+	checks++;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		failures++;
+		fprintf(stderr, "multicast test did not finish\n");
+	} else if (WEXITSTATUS(status) == 77) {
+		printf("test_net: multicast skipped (no network namespace: needs root)\n");
+	} else if (WEXITSTATUS(status) != 0) {
+		failures++;
+		fprintf(stderr, "multicast test: %d checks failed\n", WEXITSTATUS(status));
+	}
+}
+
 int main(void)
 {
 	exchange(CRYPTO_MODE_NONE);
@@ -417,6 +486,7 @@ int main(void)
 	test_replay_garbage_spoof();
 	test_link_failover();
 	test_bind_conflict();
+	test_multicast();
 	printf("test_net: %d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
 }
