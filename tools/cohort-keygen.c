@@ -55,7 +55,8 @@ static int parse_args(int argc, char **argv, struct keygen_opts *o)
 		case 's':
 			if (util_parse_u32(optarg, CRYPTO_KEY_MIN_BYTES, CRYPTO_KEY_MAX_BYTES,
 					   &o->size) != UTIL_NUM_OK) {
-				fprintf(stderr, "cohort-keygen: -s %s: size must be %u to %u bytes\n",
+				fprintf(stderr,
+					"cohort-keygen: -s %s: size must be %u to %u bytes\n",
 					optarg, CRYPTO_KEY_MIN_BYTES, CRYPTO_KEY_MAX_BYTES);
 				return 2;
 			}

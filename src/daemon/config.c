@@ -22,12 +22,15 @@ struct pctx {
 	bool resolve_names;
 };
 
-#define SAY(x, sev, line, key, ...) util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
+#define SAY(x, sev, line, key, ...)                                                              \
+	util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
 #define ERR(x, line, key, ...) SAY(x, UTIL_ERROR, line, key, __VA_ARGS__)
 
 #define B_U32(S, k, m, lo, hi, id)                                                               \
-	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi, .set_id = id }
-#define B_BOOL(S, k, m, id) { .key = k, .type = UTIL_BIND_BOOL, .off = offsetof(S, m), .set_id = id }
+	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi,           \
+	  .set_id = id }
+#define B_BOOL(S, k, m, id)                                                                      \
+	{ .key = k, .type = UTIL_BIND_BOOL, .off = offsetof(S, m), .set_id = id }
 #define B_STR(S, k, m, id)                                                                       \
 	{ .key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), .size = sizeof(((S *)0)->m),    \
 	  .set_id = id }
@@ -71,7 +74,8 @@ static const struct util_bind_name providers[] = {
 };
 static const struct util_bind_name debugs[] = {
 	PLAIN("off", CFG_DEBUG_OFF), PLAIN("on", CFG_DEBUG_ON), PLAIN("trace", CFG_DEBUG_TRACE),
-	NOTE("no", CFG_DEBUG_OFF, UTIL_WARNING, NULL), NOTE("yes", CFG_DEBUG_ON, UTIL_WARNING, NULL),
+	NOTE("no", CFG_DEBUG_OFF, UTIL_WARNING, NULL),
+	NOTE("yes", CFG_DEBUG_ON, UTIL_WARNING, NULL),
 	PLAIN(NULL, 0),
 };
 static const struct util_bind_name timestamps[] = {
@@ -298,7 +302,8 @@ static void parse_totem(struct pctx *x, const struct util_conf_entry *sec)
 			if (util_parse_u64(e->value, 0, UINT64_MAX, &t->config_version))
 				ERR(x, e->line, e->key, "'%s' is not a number", e->value);
 		} else if (!e->section && strcmp(e->key, "key") == 0) {
-			ERR(x, e->line, e->key, "a key inside the file is not supported: use keyfile");
+			ERR(x, e->line, e->key,
+			    "a key inside the file is not supported: use keyfile");
 		} else if (!e->section && strcmp(e->key, "nodeid") == 0) {
 			SAY(x, UTIL_WARNING, e->line, e->key,
 			    "totem.nodeid is obsolete and ignored: set nodeid in the nodelist");

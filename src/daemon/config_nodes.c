@@ -18,10 +18,12 @@ struct pctx {
 	bool resolve_names;
 };
 
-#define SAY(x, sev, line, key, ...) util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
+#define SAY(x, sev, line, key, ...)                                                              \
+	util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
 #define ERR(x, line, key, ...) SAY(x, UTIL_ERROR, line, key, __VA_ARGS__)
 #define B_U32(S, k, m, lo, hi, id)                                                               \
-	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi, .set_id = id }
+	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi,           \
+	  .set_id = id }
 #define B_STR(S, k, m, id)                                                                       \
 	{ .key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), .size = sizeof(((S *)0)->m),    \
 	  .set_id = id }
@@ -89,8 +91,9 @@ static bool node_conflicts(struct pctx *x, const struct cfg_node *n, const unsig
 				continue;
 			snprintf(key, sizeof(key), "ring%u_addr", l);
 			if (util_addr_same_host(&n->addrs[l], &o->addrs[l])) {
-				ERR(x, addr_line[l], key, "%s is already used by the node at line %u",
-				    util_addr_format(&n->addrs[l], false, buf, sizeof(buf)), o->line);
+				util_addr_format(&n->addrs[l], false, buf, sizeof(buf));
+				ERR(x, addr_line[l], key,
+				    "%s is already used by the node at line %u", buf, o->line);
 				bad = true;
 			} else if (n->addrs[l].family != o->addrs[l].family) {
 				ERR(x, addr_line[l], key,

@@ -312,7 +312,8 @@ enum crypto_status crypto_seal(struct crypto_ctx *c, uint8_t kind, const void *p
 		ok = gcm_seal(c->tx, out, CRYPTO_HEADER_BYTES + len, 0,
 			      out + CRYPTO_HEADER_BYTES + len);
 	else if (c->mode == CRYPTO_MODE_AEAD)
-		ok = gcm_seal(c->tx, out, CRYPTO_HEADER_BYTES, len, out + CRYPTO_HEADER_BYTES + len);
+		ok = gcm_seal(c->tx, out, CRYPTO_HEADER_BYTES, len,
+			      out + CRYPTO_HEADER_BYTES + len);
 	if (!ok)
 		return CRYPTO_E_INTERNAL;
 	c->stats.sealed++;

@@ -63,7 +63,9 @@ static uint8_t *enqueue(struct net *n, unsigned link, int32_t peer, uint8_t *buf
 	struct net_link *l = &n->links[link];
 	struct msghdr *h;
 
-	if (n->filter && n->filter(n->filter_arg, true, link, peer >= 0 ? n->peers[peer].nodeid : 0)) {
+	uint32_t to = peer >= 0 ? n->peers[peer].nodeid : 0;
+
+	if (n->filter && n->filter(n->filter_arg, true, link, to)) {
 		n->stats.tx_filtered++;
 		return buf;
 	}

@@ -109,8 +109,8 @@ int net_socket_open(struct net *n, unsigned link, const struct net_config *cfg, 
 	if (!group.port)
 		group.port = l->local.port;
 	if (group.family != l->local.family || !util_addr_is_multicast(&group)) {
-		snprintf(err, errlen, "link %u: multicast group missing or not of the link's family",
-			 link);
+		snprintf(err, errlen,
+			 "link %u: multicast group missing or not of the link's family", link);
 		return -1;
 	}
 	l->mcast_salen = util_addr_to_sockaddr(&group, &l->mcast_sa);

@@ -90,7 +90,9 @@ static int load_peers(struct net *n, const struct net_config *cfg, char *err, si
 	}
 	qsort(n->peers, n->peer_count, sizeof(*n->peers), cmp_node);
 	for (size_t i = 0; i < n->peer_count; i++) {
-		if (n->peers[i].nodeid == 0 || (i && n->peers[i].nodeid == n->peers[i - 1].nodeid)) {
+		uint32_t id = n->peers[i].nodeid;
+
+		if (id == 0 || (i && id == n->peers[i - 1].nodeid)) {
 			snprintf(err, errlen, "net: node id %u is zero or listed twice",
 				 n->peers[i].nodeid);
 			return -1;

@@ -20,8 +20,9 @@ struct util_diag {
 	size_t warnings;
 };
 
-/* Adds "file:line: key: <fmt>" ("file: key: <fmt>" when line is 0). Never fails visibly: on allocation failure
- * the message is lost but the error count still rises. */
+/* Adds "file:line: key: <fmt>" ("file: key: <fmt>" when line is 0). Never
+ * fails visibly: on allocation failure the message is lost but the counts
+ * still rise. */
 void util_diag_add(struct util_diag *d, enum util_severity sev, const char *file, unsigned line,
 		   const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Adds a message that is already formatted. */
