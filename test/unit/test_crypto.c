@@ -264,6 +264,58 @@ out:
 	crypto_destroy(b);
 }
 
+/* Random order with duplicates against a model of the window's rule. */
+static void test_window_model(void)
+{
+	enum { N = 6000, OPS = 40000 };
+	struct crypto_key k = make_key(4);
+	struct crypto_ctx *a = ctx(CRYPTO_MODE_AUTH, &k, 1, "c", 1);
+	struct crypto_ctx *b = ctx(CRYPTO_MODE_AUTH, &k, 2, "c", 0);
+	static uint8_t pkts[N][48], seen[N];
+	size_t len = 0;
+	uint64_t top = 0, rng = 12345;
+	bool any = false;
+	int mismatches = 0;
+
+	CHECK(a && b);
+	if (!a || !b)
+		goto out;
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < N; i++)
+		crypto_seal(a, 1, "w", 1, pkts[i], sizeof(pkts[i]), &len);
+	for (int op = 0; op < OPS; op++) {
+		uint8_t copy[48];
+		struct crypto_rx rx;
+		int64_t base = any ? (int64_t)top : 0, i;
+		bool want;
+
+		rng = rng * 6364136223846793005u + 1442695040888963407u;
+		i = base + (int64_t)((rng >> 33) % 1400) - 1150; /* mostly behind the top */
+		if ((rng >> 20) % 16 == 0)
+			i = base + (int64_t)((rng >> 40) % 3000); /* now and then far ahead */
+		if (i < 0 || i >= N)
+			continue;
+		/* counter of packet i is i + 1 (counter_start 1) */
+		want = !seen[i] && (!any || (uint64_t)i + 1 > top ||
+				    top - ((uint64_t)i + 1) < CRYPTO_REPLAY_WINDOW);
+		memcpy(copy, pkts[i], sizeof(copy));
+		if ((crypto_open(b, copy, len, &rx) == CRYPTO_OK) != want)
+			mismatches++;
+		if (want) {
+			seen[i] = 1;
+			if (!any || (uint64_t)i + 1 > top)
+				top = (uint64_t)i + 1;
+			any = true;
+		}
+	}
+	CHECK(mismatches == 0);
+	CHECK(crypto_get_stats(b)->rejected[CRYPTO_E_REPLAY] > 0);
+	CHECK(crypto_get_stats(b)->rejected[CRYPTO_E_TOO_OLD] > 0);
+out:
+	crypto_destroy(a);
+	crypto_destroy(b);
+}
+
 static void test_params(void)
 {
 	struct crypto_key short_key = { .len = 16 };
@@ -286,6 +338,7 @@ int main(void)
 	roundtrip(CRYPTO_MODE_AEAD);
 	test_rejections();
 	test_replay_window();
+	test_window_model();
 	test_params();
 	printf("test_crypto: %d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
