@@ -79,8 +79,22 @@ uint64_t sim_liveness_bound_us(const struct totem_config *c)
 
 /* ---- nodes ---- */
 
+static bool misaligned(const uint32_t *p)
+{
+	return ((uintptr_t)(const void *)p % _Alignof(uint32_t)) != 0;
+}
+
 static void drain_confchg(struct sim *s, uint32_t node, const struct totem_action *a)
 {
+	/* reading a misaligned uint32_t array is undefined behaviour for
+	 * every user of the API, so it is the core's fault, reported here */
+	if (misaligned(a->u.confchg.members) || misaligned(a->u.confchg.left) ||
+	    misaligned(a->u.confchg.joined)) {
+		if (s->chk)
+			chk_api_error(s->chk, s->now, node,
+				      "CONFCHG member arrays are not aligned for uint32_t");
+		return;
+	}
 	if (s->chk)
 		chk_confchg(s->chk, s->now, node, a);
 	if (a->u.confchg.type != TOTEM_CONF_REGULAR)

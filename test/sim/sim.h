@@ -36,9 +36,10 @@ struct sim_opts {
 	FILE *out; /* reports; NULL: stdout */
 	/* benchmarks: a fixed, fault-free run of a given length */
 	enum sim_workload workload;
-	uint32_t payload_len; /* SATURATE/PING message size; 0: random */
-	uint64_t duration_us; /* SATURATE/PING run length; 0: the fault/quiet plan */
-	uint32_t netmtu;      /* 0: 1500 */
+	uint32_t payload_len;	/* SATURATE/PING message size; 0: random */
+	uint64_t duration_us;	/* SATURATE/PING run length; 0: the fault/quiet plan */
+	uint32_t netmtu;	/* 0: 1500 */
+	uint32_t link_delay_us; /* every link this delay, no jitter; 0: random per run */
 	struct sim_hooks hooks;
 	uint32_t dump_node; /* print this node id's whole trace after the run */
 };

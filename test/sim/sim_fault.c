@@ -131,7 +131,7 @@ void sim_faults_plan(struct sim *s)
 		   o->dup > 0 || o->reorder > 0;
 	uint64_t phase =
 		any ? sim_rng_range(r, 1000000, 3000000) : sim_rng_range(r, 300000, 800000);
-	bool together = sim_rng_chance(r, 0.3);
+	bool together = sim_rng_chance(r, 0.3) || o->duration_us;
 
 	s->fault_n = 0;
 	plan_ids(s);

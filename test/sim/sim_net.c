@@ -28,6 +28,10 @@ void sim_net_init(struct sim *s)
 
 			l->delay_us = (uint32_t)sim_rng_range(r, base / 2, base + base / 2);
 			l->jitter_us = (uint32_t)sim_rng_below(r, l->delay_us / 5 + 1);
+			if (o->link_delay_us) {
+				l->delay_us = o->link_delay_us;
+				l->jitter_us = 0;
+			}
 			l->loss = draw_prob(r, o->loss);
 			l->dup = draw_prob(r, o->dup);
 			l->reorder = draw_prob(r, o->reorder);

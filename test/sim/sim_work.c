@@ -11,8 +11,9 @@ void sim_work_plan(struct sim *s)
 	s->mean_gap_us = (uint32_t)sim_rng_range(r, 3000, 40000);
 	s->safe_ratio = sim_rng_unit(r);
 	s->burst_ratio = sim_rng_unit(r) * 0.08;
+	/* light but steady: the ring never idles long enough to hold the token */
 	if (s->o->workload == SIM_WL_PING)
-		s->mean_gap_us = 20000;
+		s->mean_gap_us = 2000;
 }
 
 static uint32_t draw_len(struct sim *s)
