@@ -100,6 +100,8 @@ static void drain_confchg(struct sim *s, uint32_t node, const struct totem_actio
 	if (a->u.confchg.type != TOTEM_CONF_REGULAR)
 		return;
 	s->res->rings++;
+	if (s->now > s->quiet_at && s->now - s->quiet_at > s->res->settled_us)
+		s->res->settled_us = s->now - s->quiet_at;
 	if (s->o->verbose > 1)
 		fprintf(s->out, "  %llu.%06llu node %u: ring %u.%llu with %zu members\n",
 			(unsigned long long)(s->now / 1000000),

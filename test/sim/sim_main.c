@@ -228,10 +228,11 @@ int main(int argc, char **argv)
 		delivered += r.delivered;
 		if (c.o.verbose)
 			printf("run seed=%llu nodes=%u submitted=%llu delivered=%llu rings=%llu "
-			       "events=%llu packets=%llu\n",
+			       "events=%llu packets=%llu settled=%llums\n",
 			       (unsigned long long)seed, r.nodes, (unsigned long long)r.submitted,
 			       (unsigned long long)r.delivered, (unsigned long long)r.rings,
-			       (unsigned long long)r.events, (unsigned long long)r.packets);
+			       (unsigned long long)r.events, (unsigned long long)r.packets,
+			       (unsigned long long)(r.settled_us / 1000));
 		if (r.violation) {
 			violations++;
 			printf("sim: violation in the run with seed %llu (%u nodes)\n",
