@@ -37,12 +37,19 @@ struct svc_uidgid {
 	gid_t gid; /* (gid_t)-1 when only uid is given */
 };
 
+struct cfg_quorum;
+struct cfg_node;
+
 struct services_config {
 	const char *ipc_name;         /* endpoint name (--ipc / COHORT_IPC), "cohort" by default */
 	const struct svc_uidgid *allow; /* extra uids/gids allowed besides root and the daemon's */
 	size_t allow_count;
 	size_t client_buffer_max_bytes; /* per-client outgoing backlog before disconnect */
-	/* quorum settings are added by the quorum service later */
+	/* The quorum { } section and the nodelist (quorum_votes, names), owned
+	 * by the daemon for the services' lifetime; NULL quorum: no provider. */
+	const struct cfg_quorum *quorum;
+	const struct cfg_node *nodes;
+	size_t node_count;
 };
 
 struct services;
