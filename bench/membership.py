@@ -325,7 +325,7 @@ def one_rep(sysm, lab, timeout, verbose):
     mark = sysm.mark()
     t_cut = now()
     lab.isolate(VICTIM)
-    t, _ = sysm.wait(dict(ring2, **{VICTIM: (3,)}), t_cut[0], t_cut[1], timeout, mark)
+    t, _ = sysm.wait({**ring2, VICTIM: (3,)}, t_cut[0], t_cut[1], timeout, mark)
     if t is None:
         raise RuntimeError("%s: sides did not form their own rings after the partition" % sysm.name)
     time.sleep(0.5)

@@ -319,6 +319,33 @@ class Lab:
             per[i] = rules
         return self._apply(per)
 
+    def isolate(self, i):
+        """Cut node i off from every other node, both directions, with rules
+        in node i's namespace only: one atomic change, and heal([i]) undoes
+        it the same way (what the benchmark times a heal from). Node i's own
+        sends to the others fail with EPERM meanwhile."""
+        rules = "-F %s\n" % FAULT_CHAIN
+        for j in range(self.n):
+            if j != i:
+                for a in self._all_links_from(j):
+                    rules += "-A %s -s %s -j DROP\n-A %s -d %s -j DROP\n" % (FAULT_CHAIN, a, FAULT_CHAIN, a)
+        return self._apply({i: rules})
+
+    def warm_arp(self):
+        """Send one UDP datagram from every node to every other address (port
+        9, discard), so neighbour entries exist before something is timed."""
+        import socket as _s
+        for i in range(self.n):
+            s = self.socket(i, _s.AF_INET, _s.SOCK_DGRAM)
+            try:
+                for j in range(self.n):
+                    for a in self._all_links_from(j):
+                        if j != i:
+                            s.sendto(b"arp", (a, 9))
+            finally:
+                s.close()
+        time.sleep(0.05)
+
     def drop_oneway(self, src, dst):
         """dst no longer hears src (src still hears dst)."""
         rules = "".join("-A %s -s %s -j DROP\n" % (FAULT_CHAIN, a) for a in self._all_links_from(src))
@@ -386,7 +413,7 @@ class CohortLab:
     """cohortd on every node of a Lab, one corosync.conf shared by all (each
     node finds itself by its addresses; --nodeid is passed too)."""
 
-    def __init__(self, lab, crypto=True, extra_totem="", build_dir=None, name=None):
+    def __init__(self, lab, crypto=True, extra_totem="", build_dir=None, name=None, realtime=False):
         from cohort_cluster import CONF, find_binary
         self.lab = lab
         self.n = lab.n
@@ -410,6 +437,7 @@ class CohortLab:
                                 hash="sha256" if crypto else "none", keyfile=self.keyfile,
                                 extra_totem=extra_totem, nodes=nodes))
         self.procs = [None] * lab.n
+        self.realtime = realtime  # False: -p (no SCHED_RR, no mlockall), like the loopback tests
 
     def ipc(self, i):
         return "n%d" % (i + 1)
@@ -422,8 +450,9 @@ class CohortLab:
         os.makedirs(sd, exist_ok=True)
         with open(self.logfile(i), "a") as log:
             self.procs[i] = self.lab.popen(
-                i, [self.bin, "-f", "-p", "-c", self.conf, "--nodeid", str(i + 1), "--ipc", self.ipc(i),
-                    "--state-dir", sd], stdout=log, stderr=subprocess.STDOUT)
+                i, [self.bin, "-f"] + ([] if self.realtime else ["-p"]) +
+                ["-c", self.conf, "--nodeid", str(i + 1), "--ipc", self.ipc(i), "--state-dir", sd],
+                stdout=log, stderr=subprocess.STDOUT)
 
     def start_all(self):
         for i in range(self.n):
