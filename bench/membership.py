@@ -102,6 +102,18 @@ class Cohort:
     def reformations(self):
         return [self.c.rings_formed(i) for i in ALL]
 
+    def ipc_name(self, i):
+        return self.c.ipc(i)
+
+    def libcpg(self):
+        """Cohort's libcpg.so.4 in the build tree, once it exists."""
+        d = os.path.dirname(os.path.dirname(os.path.dirname(self.c.bin)))  # build dir
+        for sub in ("src/lib", "lib"):
+            f = os.path.join(d, sub, "libcpg.so.4")
+            if os.path.exists(f):
+                return f
+        return None
+
     def loss_count(self, before, mark, t_from, t_to):
         after = self.reformations()
         return [a - b for a, b in zip(after, before)]
@@ -263,6 +275,16 @@ class Corosync:
     def reformations(self):
         return None
 
+    def ipc_name(self, i):
+        return ""
+
+    def libcpg(self):
+        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"):
+            f = os.path.join(d, "libcpg.so.4")
+            if os.path.exists(f):
+                return f
+        return None
+
     def loss_count(self, before, mark, t_from, t_to):
         out = []
         for i in ALL:
@@ -280,6 +302,76 @@ class Corosync:
                 return f.read()
         except OSError:
             return ""
+
+
+def cpg_load_child(rate, size, libpath):
+    """Runs inside a node's namespace: joins CPG group "bench-load" through
+    libcpg (Corosync's, or Cohort's when LD_LIBRARY_PATH points at it) and
+    multicasts `rate` AGREED messages of `size` bytes a second until SIGTERM;
+    prints "sent N delivered M try_again K"."""
+    import ctypes as C
+    cpg = C.CDLL(libpath or "libcpg.so.4")
+
+    class Name(C.Structure):
+        _fields_ = [("length", C.c_uint32), ("value", C.c_char * 128)]
+
+    class Iovec(C.Structure):
+        _fields_ = [("base", C.c_void_p), ("len", C.c_size_t)]
+
+    deliver_t = C.CFUNCTYPE(None, C.c_uint64, C.POINTER(Name), C.c_uint32, C.c_uint32, C.c_void_p, C.c_size_t)
+    confchg_t = C.CFUNCTYPE(None, C.c_uint64, C.POINTER(Name), C.c_void_p, C.c_size_t, C.c_void_p, C.c_size_t,
+                            C.c_void_p, C.c_size_t)
+
+    class Callbacks(C.Structure):
+        _fields_ = [("deliver", deliver_t), ("confchg", confchg_t)]
+
+    count = {"delivered": 0, "sent": 0, "again": 0}
+
+    def on_deliver(h, g, nodeid, pid, msg, ln):
+        count["delivered"] += 1
+
+    def on_confchg(*a):
+        pass
+
+    cbs = Callbacks(deliver_t(on_deliver), confchg_t(on_confchg))
+    h = C.c_uint64()
+    for _ in range(200):
+        rc = cpg.cpg_initialize(C.byref(h), C.byref(cbs))
+        if rc == 1:
+            break
+        time.sleep(0.05)
+    else:
+        print("cpg_initialize failed: %d" % rc, flush=True)
+        return 1
+    name = Name(10, b"bench-load")
+    rc = cpg.cpg_join(h, C.byref(name))
+    if rc != 1:
+        print("cpg_join failed: %d" % rc, flush=True)
+        return 1
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    buf = C.create_string_buffer(size)
+    iov = Iovec(C.cast(buf, C.c_void_p), size)
+    period = 1.0 / rate
+    nxt = time.monotonic()
+    while not stop:
+        nowt = time.monotonic()
+        if nowt >= nxt:
+            rc = cpg.cpg_mcast_joined(h, 2, C.byref(iov), 1)  # CPG_TYPE_AGREED
+            if rc == 1:
+                count["sent"] += 1
+                nxt += period
+            elif rc == 6:  # CS_ERR_TRY_AGAIN
+                count["again"] += 1
+            else:
+                print("cpg_mcast_joined: %d" % rc, flush=True)
+                nxt += period
+        cpg.cpg_dispatch(h, 2)  # CS_DISPATCH_ALL: what is pending, without blocking
+        time.sleep(min(0.002, max(0.0, nxt - time.monotonic())))
+    cpg.cpg_dispatch(h, 2)
+    print("sent %d delivered %d try_again %d" % (count["sent"], count["delivered"], count["again"]), flush=True)
+    cpg.cpg_finalize(h)
+    return 0
 
 
 def now():
@@ -344,8 +436,41 @@ def one_rep(sysm, lab, timeout, verbose):
     return r
 
 
-def loss_run(sysm, lab, seconds, timeout, verbose):
+def start_load(sysm, lab, args):
+    """A CPG load child per node, or [] when this system has no libcpg."""
+    lib = sysm.libcpg()
+    if lib is None:
+        return []
+    out = []
+    for i in ALL:
+        env = dict(os.environ, COHORT_IPC=sysm.ipc_name(i))
+        argv = [sys.executable, os.path.abspath(__file__), "--cpg-load-child", "--load", str(args.load),
+                "--load-size", str(args.load_size), "--libcpg", lib]
+        out.append(lab.popen(i, argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+    return out
+
+
+def stop_load(procs):
+    res = []
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+        res.append(out.decode(errors="replace").strip())
+    return res
+
+
+def loss_run(sysm, lab, seconds, timeout, verbose, args=None):
+    """Ring formations per node during `seconds` of 1% loss; with args, a
+    CPG load runs meanwhile. None when the load was asked for and this
+    system has no libcpg."""
     ring3 = {i: (1, 2, 3) for i in ALL}
+    if args is not None and sysm.libcpg() is None:
+        return None
     lab.warm_arp()
     mark = sysm.mark()
     t0 = now()
@@ -354,6 +479,7 @@ def loss_run(sysm, lab, seconds, timeout, verbose):
     t, _ = sysm.wait(ring3, t0[0], t0[1], timeout, mark)
     if t is None:
         raise RuntimeError("%s: no ring before the loss run" % sysm.name)
+    load = start_load(sysm, lab, args) if args is not None else []
     time.sleep(2.0)
     before = sysm.reformations()
     mark = sysm.mark()
@@ -363,6 +489,7 @@ def loss_run(sysm, lab, seconds, timeout, verbose):
     w_to = time.time()
     time.sleep(0.5)  # corosync's log thread
     counts = sysm.loss_count(before, mark, w_from, w_to)
+    load_out = stop_load(load)
     dropped = 0
     for i in ALL:
         for line in lab.counters(i).splitlines():
@@ -372,8 +499,10 @@ def loss_run(sysm, lab, seconds, timeout, verbose):
     lab.no_loss()
     sysm.stop_all()
     if verbose:
-        print("  %-8s %d s of 1%% loss: ring formations per node %s, %d packets dropped" %
-              (sysm.name, seconds, counts, dropped), flush=True)
+        print("  %-8s %d s of 1%% loss%s: ring formations per node %s, %d packets dropped" %
+              (sysm.name, seconds, " + cpg load" if load else "", counts, dropped), flush=True)
+        for i, o in enumerate(load_out):
+            print("           load on node %d: %s" % (i + 1, o), flush=True)
     return counts, dropped
 
 
@@ -400,9 +529,16 @@ def main():
     ap.add_argument("--poll-ms", type=float, default=1.0)
     ap.add_argument("--only", choices=["cohort", "corosync"])
     ap.add_argument("--timeout", type=int, default=40, help="per event, seconds")
+    ap.add_argument("--load", type=int, default=100,
+                    help="CPG messages/s per node during a second loss run (0: no loaded run)")
+    ap.add_argument("--load-size", type=int, default=1024)
     ap.add_argument("--json")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--cpg-load-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--libcpg", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cpg_load_child:
+        return cpg_load_child(args.load, args.load_size, args.libcpg)
 
     why = netns.available()
     if why:
@@ -412,12 +548,13 @@ def main():
     if want_corosync and not subprocess.run(["sh", "-c", "command -v corosync"], stdout=subprocess.DEVNULL).returncode == 0:
         print("corosync not installed (bash scripts/install-deps.sh --corosync): measuring Cohort only")
         want_corosync = False
-    budget = args.reps * (60 if want_corosync else 15) + 2 * args.loss_seconds + 240
+    budget = args.reps * (60 if want_corosync else 15) + 4 * args.loss_seconds + 300
     netns.install_deadline(budget)
 
     verbose = not args.quiet
     results = {}
     losses = {}
+    loaded = {}
     with Lab(3) as lab:
         systems = []
         if args.only != "corosync":
@@ -440,6 +577,9 @@ def main():
             if args.loss_seconds > 0:
                 for s in systems:
                     losses[s.name] = loss_run(s, lab, args.loss_seconds, args.timeout, verbose)
+                if args.load > 0:
+                    for s in systems:
+                        loaded[s.name] = loss_run(s, lab, args.loss_seconds, args.timeout, verbose, args)
         except BaseException:
             for s in systems:
                 for i in ALL:
@@ -476,7 +616,20 @@ def main():
         for n in names:
             counts, dropped = losses[n]
             cells.append("%d (per node %s)" % (max(counts), "/".join(str(c) for c in counts)))
-        row = "| ring re-formations in %d s of 1%% loss | %s" % (args.loss_seconds, " | ".join(cells))
+        row = "| ring re-formations in %d s of 1%% loss, idle | %s" % (args.loss_seconds, " | ".join(cells))
+        if len(names) == 2:
+            row += " | -"
+        print(row + " | 0 |")
+    if loaded:
+        cells = []
+        for n in names:
+            if loaded.get(n) is None:
+                cells.append("n/a (no libcpg)")
+            else:
+                counts, dropped = loaded[n]
+                cells.append("%d (per node %s)" % (max(counts), "/".join(str(c) for c in counts)))
+        row = "| ring re-formations in %d s of 1%% loss, CPG load %d msg/s of %d B per node | %s" % (
+            args.loss_seconds, args.load, args.load_size, " | ".join(cells))
         if len(names) == 2:
             row += " | -"
         print(row + " | 0 |")
@@ -493,6 +646,8 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"reps": args.reps, "results": results,
                        "loss": {k: {"per_node": v[0], "dropped": v[1]} for k, v in losses.items()},
+                       "loss_loaded": {k: (None if v is None else {"per_node": v[0], "dropped": v[1]})
+                                       for k, v in loaded.items()},
                        "loss_seconds": args.loss_seconds}, f, indent=1)
     return 0
 
