@@ -220,7 +220,8 @@ static struct act_rec *act_push(struct totem_node *t, enum totem_action_type typ
  * earlier actions of the same event. */
 static size_t arena_reserve(struct totem_node *t, size_t len)
 {
-	size_t off = t->arena_len;
+	/* 8-byte aligned so that member arrays can be read as uint32_t */
+	size_t off = (t->arena_len + 7u) & ~(size_t)7u;
 
 	if (off + len > t->arena_cap) {
 		size_t cap = t->arena_cap ? t->arena_cap : 65536;
@@ -232,7 +233,7 @@ static size_t arena_reserve(struct totem_node *t, size_t len)
 		t->arena = n;
 		t->arena_cap = cap;
 	}
-	t->arena_len += len;
+	t->arena_len = off + len;
 	return off;
 }
 
@@ -406,7 +407,12 @@ void totem_on_packet(struct totem_node *t, uint64_t now_us, uint32_t from_nodeid
 		t->stats.rx_rejected[e < 16 ? e : 15]++;
 		goto out;
 	}
-	if ((from_nodeid && from_nodeid != t->pkt.hdr.sender) || t->pkt.hdr.sender == t->cfg.nodeid) {
+	/* A retransmitted MCAST keeps its originator in the header and may come
+	 * from any member, even back to its originator; every other packet type
+	 * must come from the node it names. */
+	if (t->pkt.hdr.type != WIRE_MCAST &&
+	    ((from_nodeid && from_nodeid != t->pkt.hdr.sender) ||
+	     t->pkt.hdr.sender == t->cfg.nodeid)) {
 		t->stats.rx_spoofed++;
 		goto out;
 	}

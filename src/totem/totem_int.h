@@ -64,7 +64,7 @@ struct submit_queue {
 
 struct reasm {
 	uint8_t *buf;
-	uint32_t len, cap;
+	uint32_t len, cap, total;
 	bool active;
 };
 

@@ -425,14 +425,19 @@ void memb_recovery_done(struct totem_node *t)
 			  NULL, 0);
 	if (t->have_ops)
 		order_deliver_old_ring(t);
-	nl = set_minus(t->ops_memb, t->ops_memb_count, t->memb, t->memb_count, left);
-	nj = set_minus(t->memb, t->memb_count, t->ops_memb, t->ops_memb_count, joined);
-	totem_act_confchg(t, TOTEM_CONF_REGULAR, t->memb, t->memb_count, left, nl, joined, nj);
+	/* As in Corosync: departures were told by the transitional configuration;
+	 * the regular one lists as joined everyone not carried over with us. */
+	nj = set_minus(t->memb, t->memb_count, t->trans_memb, t->trans_count, joined);
+	totem_act_confchg(t, TOTEM_CONF_REGULAR, t->memb, t->memb_count, NULL, 0, joined, nj);
 
 	tmp = t->ops;
 	t->ops = t->rec;
 	t->rec = tmp;
 	store_reset(t, &t->rec, t->rec.ring_id);
+	/* Recovery packets carry no new messages; those already released while
+	 * recovering count as delivered. */
+	if (t->ops.delivered + 1 < t->ops.base)
+		t->ops.delivered = t->ops.base - 1;
 	order_reasm_reset(t);
 	memcpy(t->ops_memb, t->memb, t->memb_count * sizeof(uint32_t));
 	t->ops_memb_count = t->memb_count;

@@ -57,16 +57,19 @@ static void deliver_packet(struct totem_node *t, const struct totem_store *s, ui
 			continue;
 		}
 		if (first) {
-			r->active = true;
+			r->active = it.frag_pos <= t->cfg.max_msg_bytes;
 			r->len = 0;
-		} else if (!r->active) {
-			continue; /* the start was lost with a failed ring */
+			r->total = it.frag_pos;
+		} else if (!r->active || it.frag_pos != r->len) {
+			/* a piece is missing (lost with a failed ring): drop the message */
+			r->active = false;
+			continue;
 		}
 		reasm_add(t, r, &it);
-		if (last && r->active) {
+		if (last && r->active && r->len == r->total)
 			totem_act_deliver(t, sl->sender, s->ring_id, seq, it.guarantee, r->buf, r->len);
+		if (last)
 			r->active = false;
-		}
 	}
 }
 
@@ -112,17 +115,16 @@ void order_deliver_ready(struct totem_node *t)
 }
 
 /* Transitional delivery: everything left of the old ring, in order; a gap
- * means a packet no surviving member has, so partial messages are dropped. */
+ * is a packet no surviving member has, and a message missing a piece is
+ * dropped identically by every member that moves on with us. */
 void order_deliver_old_ring(struct totem_node *t)
 {
 	struct totem_store *s = &t->ops;
 
 	for (uint64_t seq = s->delivered + 1; seq <= s->high; seq++) {
 		struct store_slot *sl = store_get(s, seq);
-		if (!sl) {
-			order_reasm_reset(t);
-			continue;
-		}
+		if (!sl)
+			continue; /* no survivor has it; fragment positions expose the damage */
 		deliver_packet(t, s, seq, sl);
 		s->delivered = seq;
 	}

@@ -81,11 +81,13 @@ bool store_put(struct totem_node *t, struct totem_store *s, uint64_t seq, const 
 {
 	struct store_slot *sl;
 
-	if (seq < s->base || seq <= s->aru || seq - s->base >= STORE_CAP || len > t->pool.buf_size)
+	if (seq < s->base || seq <= s->aru || seq - s->base >= STORE_CAP || len > t->pool.buf_size) {
 		return false;
+	}
 	sl = &s->slots[seq & STORE_MASK];
-	if (sl->buf)
+	if (sl->buf) {
 		return false;
+	}
 	sl->buf = pool_get(t);
 	if (!sl->buf)
 		return false;
@@ -149,28 +151,32 @@ static int sq_grow(struct submit_queue *q, uint64_t need, uint64_t max)
 	return 0;
 }
 
-/* Where the next message of len bytes goes in the ring, or -1 if it does not fit. */
+/* Where the next message of len bytes goes in the ring, or -1 if it does not
+ * fit. A wrap wastes the tail end; that waste counts as used until the head
+ * passes it. */
 static int64_t sq_place(struct submit_queue *q, uint64_t len)
 {
-	uint64_t tail = (q->bytes_head + q->bytes_used) % (q->bytes_cap ? q->bytes_cap : 1);
+	uint64_t tail;
 
-	if (!q->bytes_cap)
-		return -1;
 	if (q->count == 0) {
 		q->bytes_head = 0;
 		q->bytes_used = 0;
 		return len <= q->bytes_cap ? 0 : -1;
 	}
-	if (tail >= q->bytes_head) {
-		if (tail + len <= q->bytes_cap)
+	if (q->bytes_used + len > q->bytes_cap || q->bytes_used == q->bytes_cap)
+		return -1;
+	tail = (q->bytes_head + q->bytes_used) % q->bytes_cap;
+	if (tail > q->bytes_head) { /* free: [tail, cap) and [0, head) */
+		if (q->bytes_cap - tail >= len)
 			return (int64_t)tail;
-		if (len <= q->bytes_head) { /* wrap, wasting the tail */
+		if (q->bytes_head >= len) {
 			q->bytes_used += q->bytes_cap - tail;
 			return 0;
 		}
 		return -1;
 	}
-	return tail + len <= q->bytes_head ? (int64_t)tail : -1;
+	/* free: [tail, head); tail == head cannot happen with 0 < used < cap */
+	return q->bytes_head - tail >= len ? (int64_t)tail : -1;
 }
 
 int sq_push(struct totem_node *t, uint8_t g, const void *data, size_t len)
@@ -201,8 +207,7 @@ int sq_push(struct totem_node *t, uint8_t g, const void *data, size_t len)
 	e->guarantee = g;
 	if (len)
 		memcpy(q->bytes + at, data, len);
-	q->bytes_used = (uint64_t)at + len >= q->bytes_head ? (uint64_t)at + len - q->bytes_head
-							     : q->bytes_cap - q->bytes_head + at + len;
+	q->bytes_used += len;
 	q->count++;
 	q->payload_bytes += len;
 	return TOTEM_OK;
@@ -244,21 +249,26 @@ size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, ui
 		uint32_t rest = e->len - q->head_frag_off;
 		size_t room = cap - b.len;
 		uint8_t frag = q->head_frag_off ? 0 : WIRE_FRAG_FIRST;
+		const uint8_t *at = q->bytes + e->off + q->head_frag_off;
 
-		if (room <= WIRE_ITEM_HDR_LEN)
-			break;
-		room -= WIRE_ITEM_HDR_LEN;
-		if (rest <= room) {
-			wire_mcast_add_item(&b, e->guarantee, frag | WIRE_FRAG_LAST,
-					    q->bytes + e->off + q->head_frag_off, rest);
+		if (room >= WIRE_ITEM_HDR_LEN + rest && !q->head_frag_off) {
+			wire_mcast_add_item(&b, e->guarantee, WIRE_FRAG_FIRST | WIRE_FRAG_LAST, at, rest);
+			sq_pop(q);
+			continue;
+		}
+		if (room >= WIRE_FRAG_HDR_LEN + rest && q->head_frag_off) {
+			wire_mcast_add_frag(&b, e->guarantee, WIRE_FRAG_LAST, q->head_frag_off, at,
+					    rest);
 			sq_pop(q);
 			continue;
 		}
 		/* Do not split a message that would fit whole in the next packet. */
-		if (q->head_frag_off == 0 && b.item_count && e->len + WIRE_ITEM_HDR_LEN <=
-								 t->max_app_payload)
+		if (room <= WIRE_FRAG_HDR_LEN ||
+		    (q->head_frag_off == 0 && b.item_count &&
+		     e->len + WIRE_ITEM_HDR_LEN <= t->max_app_payload))
 			break;
-		wire_mcast_add_item(&b, e->guarantee, frag, q->bytes + e->off + q->head_frag_off,
+		room -= WIRE_FRAG_HDR_LEN;
+		wire_mcast_add_frag(&b, e->guarantee, frag, frag ? e->len : q->head_frag_off, at,
 				    (uint32_t)room);
 		q->head_frag_off += (uint32_t)room;
 		break;

@@ -40,15 +40,18 @@ static enum wire_err wire_check_items(const struct wire_mcast *m)
 		if (left < WIRE_ITEM_HDR_LEN)
 			return WIRE_ERR_TRUNCATED;
 		uint8_t g = p[0], f = p[1];
-		uint32_t ilen = wire_get_u32(p + 2);
+		uint32_t ilen = wire_get_u32(p + 2), hl;
 
 		if (g > 1 || (f & ~WIRE_FRAG_ALL))
 			return WIRE_ERR_FIELD;
-		left -= WIRE_ITEM_HDR_LEN;
+		hl = wire_item_hdr_len(f);
+		if (left < hl)
+			return WIRE_ERR_TRUNCATED;
+		left -= hl;
 		if (ilen > left)
 			return WIRE_ERR_TRUNCATED;
 		safe |= g & (f >> 1); /* guarantee 1 and FRAG_LAST */
-		p += WIRE_ITEM_HDR_LEN + ilen;
+		p += hl + ilen;
 		left -= ilen;
 	}
 	if (left != 0)

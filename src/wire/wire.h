@@ -53,8 +53,12 @@ struct wire_hdr {
 #define WIRE_MCAST_HAS_SAFE 0x02u /* some item completes a SAFE message */
 
 /* Item (one application message or fragment of one) inside an MCAST payload:
- * u8 guarantee, u8 frag flags, u32 len, len bytes. */
+ * u8 guarantee, u8 frag flags, u32 len, then for a fragment (frag other than
+ * FIRST|LAST) u32 frag_pos, then len bytes. frag_pos is the whole message's
+ * length in a FIRST fragment and the fragment's byte offset in the others, so
+ * a receiver can tell a complete message from one with a piece missing. */
 #define WIRE_ITEM_HDR_LEN 6u
+#define WIRE_FRAG_HDR_LEN 10u
 #define WIRE_FRAG_FIRST 0x01u
 #define WIRE_FRAG_LAST 0x02u
 #define WIRE_MCAST_FIXED_LEN (WIRE_HDR_LEN + 12u + 8u + 1u + 2u) /* before payload */
@@ -71,6 +75,7 @@ struct wire_mcast {
 struct wire_item {
 	uint8_t guarantee; /* 0 agreed, 1 safe */
 	uint8_t frag;      /* WIRE_FRAG_* */
+	uint32_t frag_pos; /* fragments only: total length (FIRST) or offset */
 	uint32_t len;
 	const uint8_t *data;
 };
@@ -168,6 +173,14 @@ size_t wire_mcast_begin(struct wire_mcast_builder *b, uint8_t *buf, size_t cap,
 			const struct wire_hdr *h, const struct wire_ring_id *ring_id, uint64_t seq);
 size_t wire_mcast_add_item(struct wire_mcast_builder *b, uint8_t guarantee, uint8_t frag,
 			   const void *data, uint32_t len);
+/* The same with the fragment position (add_item writes 0 for fragments). */
+size_t wire_mcast_add_frag(struct wire_mcast_builder *b, uint8_t guarantee, uint8_t frag,
+			   uint32_t frag_pos, const void *data, uint32_t len);
+/* Header bytes of an item with these frag flags. */
+static inline uint32_t wire_item_hdr_len(uint8_t frag)
+{
+	return (frag & 3u) == 3u ? WIRE_ITEM_HDR_LEN : WIRE_FRAG_HDR_LEN;
+}
 size_t wire_mcast_add_raw(struct wire_mcast_builder *b, const void *data, uint32_t len);
 size_t wire_mcast_finish(struct wire_mcast_builder *b);
 

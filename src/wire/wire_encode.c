@@ -162,22 +162,31 @@ size_t wire_mcast_begin(struct wire_mcast_builder *b, uint8_t *buf, size_t cap,
 size_t wire_mcast_add_item(struct wire_mcast_builder *b, uint8_t guarantee, uint8_t frag,
 			   const void *data, uint32_t len)
 {
+	return wire_mcast_add_frag(b, guarantee, frag, 0, data, len);
+}
+
+size_t wire_mcast_add_frag(struct wire_mcast_builder *b, uint8_t guarantee, uint8_t frag,
+			   uint32_t frag_pos, const void *data, uint32_t len)
+{
 	uint8_t *p;
+	uint32_t hl = wire_item_hdr_len(frag);
 
 	if (b->len < WIRE_MCAST_FIXED_LEN || (b->flags & WIRE_MCAST_ENCAP) ||
 	    b->item_count == UINT16_MAX)
 		return 0;
 	if (guarantee > 1 || (frag & ~WIRE_FRAG_ALL))
 		return 0;
-	if (b->cap - b->len < WIRE_ITEM_HDR_LEN || len > b->cap - b->len - WIRE_ITEM_HDR_LEN)
+	if (b->cap - b->len < hl || len > b->cap - b->len - hl)
 		return 0;
 	p = b->buf + b->len;
 	wire_wr_u8(&p, guarantee);
 	wire_wr_u8(&p, frag);
 	wire_wr_u32(&p, len);
+	if (hl != WIRE_ITEM_HDR_LEN)
+		wire_wr_u32(&p, frag_pos);
 	if (len)
 		memcpy(p, data, len);
-	b->len += WIRE_ITEM_HDR_LEN + len;
+	b->len += hl + len;
 	b->item_count++;
 	if (guarantee == 1 && (frag & WIRE_FRAG_LAST))
 		b->flags |= WIRE_MCAST_HAS_SAFE;
@@ -224,10 +233,12 @@ int wire_item_next(const struct wire_mcast *m, uint32_t *off, struct wire_item *
 	it->guarantee = p[0];
 	it->frag = p[1];
 	it->len = wire_get_u32(p + 2);
-	if (it->len > left - WIRE_ITEM_HDR_LEN)
+	uint32_t hl = wire_item_hdr_len(it->frag);
+	if (left < hl || it->len > left - hl)
 		return 0;
-	it->data = p + WIRE_ITEM_HDR_LEN;
-	*off += WIRE_ITEM_HDR_LEN + it->len;
+	it->frag_pos = hl == WIRE_ITEM_HDR_LEN ? 0 : wire_get_u32(p + WIRE_ITEM_HDR_LEN);
+	it->data = p + hl;
+	*off += hl + it->len;
 	return 1;
 }
 

@@ -51,7 +51,7 @@ static size_t fz_encode_mcast(const struct wire_packet *p, uint8_t *out, size_t 
 		return wire_mcast_add_raw(&b, m->payload, m->payload_len) ? wire_mcast_finish(&b) :
 									    0;
 	while (wire_item_next(m, &off, &it))
-		if (!wire_mcast_add_item(&b, it.guarantee, it.frag, it.data, it.len))
+		if (!wire_mcast_add_frag(&b, it.guarantee, it.frag, it.frag_pos, it.data, it.len))
 			return 0;
 	return wire_mcast_finish(&b);
 }

@@ -40,13 +40,14 @@ static void test_roundtrip_mcast(void)
 	CHECK(inner.u.mcast.ring_id.rep == 9 && inner.u.mcast.seq == 7);
 }
 
-/* Items of seed_mcast: "abc" at 35, "defg" at 44, "h" at 54; total 61. */
+/* Items of seed_mcast: "abc" at 35 (6-byte header), "defg" at 44 and "h" at 58
+ * (fragments: 10-byte headers); total 69. */
 static void test_mcast_errors(void)
 {
 	static const uint8_t bad_flags[] = { 0x04, 0x08, 0x80, 0xFF, 0x03 };
 	size_t n = seed_mcast(buf, BUF_CAP);
 
-	CHECK(n == 61);
+	CHECK(n == 69);
 	for (unsigned i = 0; i < sizeof(bad_flags); i++) {
 		seed_mcast(buf, BUF_CAP);
 		buf[32] = bad_flags[i];
@@ -56,9 +57,9 @@ static void test_mcast_errors(void)
 	buf[32] = 0; /* a safe LAST item without HAS_SAFE */
 	CHECK(dec(buf, n) == WIRE_ERR_FIELD);
 	buf[32] = WIRE_MCAST_HAS_SAFE;
-	buf[54] = 0; /* HAS_SAFE with no safe LAST item */
+	buf[58] = 0; /* HAS_SAFE with no safe LAST item */
 	CHECK(dec(buf, n) == WIRE_ERR_FIELD);
-	buf[54] = 1;
+	buf[58] = 1;
 	buf[35] = 2; /* guarantee out of range, flags otherwise consistent */
 	CHECK(dec(buf, n) == WIRE_ERR_FIELD);
 	buf[35] = 0;
@@ -72,9 +73,9 @@ static void test_mcast_errors(void)
 	put16(buf + 33, 2);
 	CHECK(dec(buf, n) == WIRE_ERR_LENGTH);
 	put16(buf + 33, 3);
-	buf[59] = 2; /* last item claims one byte past the end */
+	buf[63] = 2; /* last item claims one byte past the end */
 	CHECK(dec(buf, n) == WIRE_ERR_TRUNCATED);
-	buf[59] = 0; /* last item leaves one byte over */
+	buf[63] = 0; /* last item leaves one byte over */
 	CHECK(dec(buf, n) == WIRE_ERR_LENGTH);
 
 	n = seed_encap(buf, BUF_CAP);
