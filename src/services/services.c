@@ -1,0 +1,67 @@
+/* The daemon's entry points into its services (svc.h): a thin dispatcher by
+ * service id. Each service owns its state and its IPC endpoint. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "services/cpg_svc.h"
+#include "services/svc.h"
+
+struct services {
+	struct cpg_svc *cpg;
+};
+
+int services_create(const struct svc_host *host, const struct services_config *cfg,
+		    struct services **out)
+{
+	struct services *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	rc = cpg_svc_create(host, cfg, &s->cpg);
+	if (rc) {
+		host->log(host->ctx, 0, "SERV", "cannot start the CPG service: error %d", rc);
+		services_destroy(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void services_destroy(struct services *s)
+{
+	if (!s)
+		return;
+	cpg_svc_destroy(s->cpg);
+	free(s);
+}
+
+void services_on_deliver(struct services *s, uint8_t svc, uint32_t sender_nodeid,
+			 enum totem_guarantee g, const uint8_t *data, size_t len)
+{
+	switch (svc) {
+	case SVC_CPG:
+		cpg_svc_deliver(s->cpg, sender_nodeid, g, data, len);
+		break;
+	default:
+		break; /* a service this node does not run */
+	}
+}
+
+void services_on_confchg(struct services *s, enum totem_confchg_type type,
+			 struct totem_ring_id ring_id, const uint32_t *members, size_t member_count,
+			 const uint32_t *left, size_t left_count, const uint32_t *joined,
+			 size_t joined_count)
+{
+	(void)left;
+	(void)left_count;
+	(void)joined;
+	(void)joined_count;
+	cpg_svc_confchg(s->cpg, type, ring_id, members, member_count);
+}
+
+void services_on_flow(struct services *s)
+{
+	cpg_svc_flow(s->cpg);
+}

@@ -1,0 +1,18 @@
+# IPC and CPG tests: codecs, the IPC server, libcpg against the real CPG
+# service on an in-process fake ring (test_cpg_ring.c), and several service
+# instances fed one ordered stream with ring changes.
+find_package(Threads REQUIRED)
+set(_cpg_dir ${CMAKE_CURRENT_LIST_DIR})
+set(_cpg_loop ${CMAKE_SOURCE_DIR}/src/daemon/loop.c)
+
+# The fake ring with the real services, for tests that run libcpg clients.
+add_library(test_cpg_harness STATIC ${_cpg_dir}/test_cpg_ring.c ${_cpg_dir}/test_cpg_util.c
+            ${_cpg_loop})
+target_link_libraries(test_cpg_harness PUBLIC cohort_services cpg Threads::Threads)
+
+foreach(t cpg_lib)
+  add_executable(test_${t} ${_cpg_dir}/test_${t}.c)
+  target_link_libraries(test_${t} PRIVATE test_cpg_harness)
+  add_test(NAME ${t} COMMAND test_${t})
+  set_tests_properties(${t} PROPERTIES LABELS unit TIMEOUT 120)
+endforeach()
