@@ -11,7 +11,7 @@
 
 static int ask(const char *ipc, const char *cmd, char *out, size_t cap)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char name[100];
 	size_t len = 0;
 	int fd, n = snprintf(name, sizeof(name), "cohort-%s-ctl", ipc);
@@ -22,7 +22,7 @@ static int ask(const char *ipc, const char *cmd, char *out, size_t cap)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	struct timeval tv = {.tv_sec = 2};
+	struct timeval tv = { .tv_sec = 2 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa,
 		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) ||
@@ -52,9 +52,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"ipc", required_argument, NULL, 'i'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
+	static const struct option lo[] = { { "ipc", required_argument, NULL, 'i' },
+					    { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	const char *ipc = getenv("COHORT_IPC") ? getenv("COHORT_IPC") : "cohort";
 	const char *cmd = "status";
 	static char out[1 << 16];
@@ -83,8 +83,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ask(ipc, cmd, out, sizeof(out))) {
-		fprintf(stderr, "cohort-cfgtool: cannot reach cohortd (ipc \"%s\"): is it running?\n",
-			ipc);
+		fprintf(stderr,
+			"cohort-cfgtool: cannot reach cohortd (ipc \"%s\"): is it running?\n", ipc);
 		return 1;
 	}
 	fputs(out, stdout);

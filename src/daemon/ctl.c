@@ -40,11 +40,10 @@ static size_t reply_links(struct daemon *d, char *out, size_t cap)
 
 	for (size_t i = 0; i < n && off < cap - 200; i++) {
 		util_addr_format(&li[i].addr, true, addr, sizeof(addr));
-		off += (size_t)snprintf(out + off, cap - off,
-					"node %u link %u %s %s rx %llu tx %llu\n", li[i].nodeid,
-					li[i].link, addr, li[i].up ? "up" : "down",
-					(unsigned long long)li[i].rx_packets,
-					(unsigned long long)li[i].tx_packets);
+		off += (size_t)snprintf(
+			out + off, cap - off, "node %u link %u %s %s rx %llu tx %llu\n",
+			li[i].nodeid, li[i].link, addr, li[i].up ? "up" : "down",
+			(unsigned long long)li[i].rx_packets, (unsigned long long)li[i].tx_packets);
 	}
 	return off;
 }
@@ -138,7 +137,7 @@ static void ctl_readable(void *arg, int fd, uint32_t events)
 
 int ctl_open(struct daemon *d)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char name[100];
 	int fd;
 

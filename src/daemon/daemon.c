@@ -38,7 +38,8 @@ static void log_confchg(struct daemon *d, const struct totem_action *a)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%u", i ? " " : "",
 					a->u.confchg.members[i]);
 	list[off] = 0;
-	daemon_log(d, DLOG_NOTICE, "TOTEM", "%s configuration, ring %u/%llu, members [%s], left %zu, joined %zu",
+	daemon_log(d, DLOG_NOTICE, "TOTEM",
+		   "%s configuration, ring %u/%llu, members [%s], left %zu, joined %zu",
 		   a->u.confchg.type == TOTEM_CONF_REGULAR ? "regular" : "transitional",
 		   a->u.confchg.ring_id.rep, (unsigned long long)a->u.confchg.ring_id.seq, list,
 		   a->u.confchg.left_count, a->u.confchg.joined_count);
@@ -74,7 +75,8 @@ static void handle_action(struct daemon *d, const struct totem_action *a)
 					    a->u.confchg.joined, a->u.confchg.joined_count);
 		break;
 	case TOTEM_ACT_TIMER:
-		dloop_timer_set(d->loop, &d->totem_timer, a->u.timer.deadline_us, totem_timer_cb, d);
+		dloop_timer_set(d->loop, &d->totem_timer, a->u.timer.deadline_us, totem_timer_cb,
+				d);
 		break;
 	case TOTEM_ACT_PERSIST:
 		if (state_store_ring_seq(d->state_path, a->u.persist.ring_seq))
@@ -201,10 +203,11 @@ static void warn_drops(struct daemon *d, uint64_t now)
 
 	if (drops == d->drops_reported || !dlog_limit_ok(&d->drop_limit, now, 10000000u))
 		return;
-	daemon_log(d, DLOG_WARN, "KNET",
-		   "%llu packets dropped so far (rejected by crypto %llu, unknown source %llu, spoofed %llu)",
-		   (unsigned long long)drops, (unsigned long long)n->rx_rejected,
-		   (unsigned long long)n->rx_unknown_source, (unsigned long long)n->rx_spoofed);
+	daemon_log(
+		d, DLOG_WARN, "KNET",
+		"%llu packets dropped so far (rejected by crypto %llu, unknown source %llu, spoofed %llu)",
+		(unsigned long long)drops, (unsigned long long)n->rx_rejected,
+		(unsigned long long)n->rx_unknown_source, (unsigned long long)n->rx_spoofed);
 	d->drops_reported = drops;
 }
 

@@ -19,16 +19,17 @@
 
 static int load_config(struct daemon *d)
 {
-	struct util_diag diag = {0};
-	struct cfg_options o = {.resolve_names = true};
+	struct util_diag diag = { 0 };
+	struct cfg_options o = { .resolve_names = true };
 	int rc = cfg_load_file(d->opt.config_path, &o, &d->cfg, &diag);
 
 	if (rc == 0)
 		cfg_load_uidgid_dir(d->cfg, CFG_DEFAULT_UIDGID_DIR, &diag);
 	for (size_t i = 0; i < diag.count; i++) {
 		const struct util_msg *m = &diag.msgs[i];
-		int lvl = m->severity == UTIL_ERROR ? DLOG_ERR
-			  : m->severity == UTIL_WARNING ? DLOG_WARN : DLOG_DEBUG;
+		int lvl = m->severity == UTIL_ERROR   ? DLOG_ERR :
+			  m->severity == UTIL_WARNING ? DLOG_WARN :
+							DLOG_DEBUG;
 		dlog_printf(&d->log, lvl, "CONFIG", "%s", m->text);
 	}
 	util_diag_free(&diag);
@@ -136,11 +137,13 @@ static int setup_totem(struct daemon *d)
 
 	totem_config_defaults(&tc);
 	if (cfg_to_totem(d->cfg, d->nodeid, &tc)) {
-		dlog_printf(&d->log, DLOG_ERR, "TOTEM", "node %u is not in the nodelist", d->nodeid);
+		dlog_printf(&d->log, DLOG_ERR, "TOTEM", "node %u is not in the nodelist",
+			    d->nodeid);
 		return -1;
 	}
 	if (state_load_ring_seq(d->state_path, &seq))
-		dlog_printf(&d->log, DLOG_WARN, "MAIN", "unreadable %s: starting from 0", d->state_path);
+		dlog_printf(&d->log, DLOG_WARN, "MAIN", "unreadable %s: starting from 0",
+			    d->state_path);
 	tc.ring_seq_start = seq;
 	tc.max_msg_bytes = 2u << 20;
 	if (tc.netmtu > net_max_payload(d->net))
@@ -150,10 +153,11 @@ static int setup_totem(struct daemon *d)
 		dlog_printf(&d->log, DLOG_ERR, "TOTEM", "invalid Totem parameters");
 		return -1;
 	}
-	dlog_printf(&d->log, DLOG_NOTICE, "TOTEM",
-		    "node %u: token %u ms, retransmit %u ms, hold %u ms, join %u ms, consensus %u ms, merge %u ms, netmtu %u, last ring seq %llu",
-		    d->nodeid, tc.token_ms, tc.token_retransmit_ms, tc.hold_ms, tc.join_ms,
-		    tc.consensus_ms, tc.merge_ms, tc.netmtu, (unsigned long long)seq);
+	dlog_printf(
+		&d->log, DLOG_NOTICE, "TOTEM",
+		"node %u: token %u ms, retransmit %u ms, hold %u ms, join %u ms, consensus %u ms, merge %u ms, netmtu %u, last ring seq %llu",
+		d->nodeid, tc.token_ms, tc.token_retransmit_ms, tc.hold_ms, tc.join_ms,
+		tc.consensus_ms, tc.merge_ms, tc.netmtu, (unsigned long long)seq);
 	d->pending.cap = 8u << 20;
 	d->pending.buf = malloc(d->pending.cap);
 	return d->pending.buf ? 0 : -1;
@@ -179,8 +183,8 @@ static int setup_services(struct daemon *d)
 {
 #ifdef COHORT_HAVE_SERVICES
 	struct svc_host *host = &d->host;
-	struct services_config sc = {.ipc_name = d->ipc_name,
-				     .client_buffer_max_bytes = 64u << 20};
+	struct services_config sc = { .ipc_name = d->ipc_name,
+				      .client_buffer_max_bytes = 64u << 20 };
 
 	host->ctx = d;
 	host->loop = d->loop;
@@ -200,7 +204,7 @@ static int setup_services(struct daemon *d)
 
 static void realtime(struct daemon *d)
 {
-	struct sched_param sp = {.sched_priority = sched_get_priority_max(SCHED_RR)};
+	struct sched_param sp = { .sched_priority = sched_get_priority_max(SCHED_RR) };
 
 	if (d->opt.no_realtime)
 		return;
@@ -216,7 +220,7 @@ static void realtime(struct daemon *d)
 static void notify_ready(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
 	if (!path || !path[0] || strlen(path) >= sizeof(sa.sun_path))
@@ -244,8 +248,8 @@ int daemon_setup(struct daemon *d)
 	if (d->opt.check_only)
 		return 0;
 	snprintf(d->ipc_name, sizeof(d->ipc_name), "%s",
-		 d->opt.ipc_name ? d->opt.ipc_name
-				 : (getenv("COHORT_IPC") ? getenv("COHORT_IPC") : "cohort"));
+		 d->opt.ipc_name ? d->opt.ipc_name :
+				   (getenv("COHORT_IPC") ? getenv("COHORT_IPC") : "cohort"));
 	if (dloop_create(&d->loop) || setup_signals(d) || setup_net(d) || setup_totem(d) ||
 	    setup_services(d))
 		return -1;
@@ -262,8 +266,8 @@ int daemon_run(struct daemon *d)
 
 	totem_start(d->totem, dloop_now_us());
 	daemon_drain(d);
-	dlog_printf(&d->log, DLOG_NOTICE, "MAIN", "cohortd node %u running (ipc \"%s\")",
-		    d->nodeid, d->ipc_name);
+	dlog_printf(&d->log, DLOG_NOTICE, "MAIN", "cohortd node %u running (ipc \"%s\")", d->nodeid,
+		    d->ipc_name);
 	notify_ready();
 	rc = dloop_run(d->loop);
 	return rc;

@@ -5,7 +5,7 @@
 
 #include "daemon/log.h"
 
-static const char *level_name[] = {"error", "warning", "notice", "debug"};
+static const char *level_name[] = { "error", "warning", "notice", "debug" };
 
 void dlog_init(struct dlog *l)
 {
@@ -61,7 +61,7 @@ void dlog_vprintf(struct dlog *l, int level, const char *subsys, const char *fmt
 	if (l->file)
 		emit(l->file, l->timestamp, stamp, line);
 	if (l->to_syslog) {
-		static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_DEBUG};
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_DEBUG };
 		syslog(prio[level], "%s", line);
 	}
 }

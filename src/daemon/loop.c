@@ -36,7 +36,7 @@ uint64_t dloop_now_us(void)
 int dloop_create(struct dloop **out)
 {
 	struct dloop *l = calloc(1, sizeof(*l));
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = { .events = EPOLLIN };
 
 	*out = NULL;
 	if (!l)
@@ -45,7 +45,8 @@ int dloop_create(struct dloop **out)
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ev.data.fd = l->tfd;
-	if (!l->fds || l->epfd < 0 || l->tfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev)) {
+	if (!l->fds || l->epfd < 0 || l->tfd < 0 ||
+	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev)) {
 		int e = errno ? -errno : -ENOMEM;
 		dloop_destroy(l);
 		return e;
@@ -69,19 +70,19 @@ void dloop_destroy(struct dloop *l)
 
 int dloop_add_fd(struct dloop *l, int fd, uint32_t events, dloop_fd_cb cb, void *arg)
 {
-	struct epoll_event ev = {.events = events, .data.fd = fd};
+	struct epoll_event ev = { .events = events, .data.fd = fd };
 
 	if (fd < 0 || fd >= DLOOP_MAX_FDS)
 		return -EINVAL;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev))
 		return -errno;
-	l->fds[fd] = (struct dloop_fd){.cb = cb, .arg = arg, .used = true};
+	l->fds[fd] = (struct dloop_fd){ .cb = cb, .arg = arg, .used = true };
 	return 0;
 }
 
 int dloop_mod_fd(struct dloop *l, int fd, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.fd = fd};
+	struct epoll_event ev = { .events = events, .data.fd = fd };
 
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
 }

@@ -9,15 +9,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cohortd [-c FILE] [-f] [-t] [-p] [--nodeid N] [--ipc NAME] [--state-dir DIR]\n"
-		   "  -c FILE          configuration (default /etc/corosync/corosync.conf,\n"
-		   "                   then /etc/cohort/cohort.conf)\n"
-		   "  -f               stay in the foreground, log to stderr\n"
-		   "  -t               check the configuration and exit\n"
-		   "  -p               no real-time scheduling or memory locking\n"
-		   "  --nodeid N       this node's id (skips interface matching)\n"
-		   "  --ipc NAME       local IPC endpoint name (or env COHORT_IPC)\n"
-		   "  --state-dir DIR  where the ring id is kept (default /var/lib/cohort)\n");
+	fprintf(f,
+		"usage: cohortd [-c FILE] [-f] [-t] [-p] [--nodeid N] [--ipc NAME] [--state-dir DIR]\n"
+		"  -c FILE          configuration (default /etc/corosync/corosync.conf,\n"
+		"                   then /etc/cohort/cohort.conf)\n"
+		"  -f               stay in the foreground, log to stderr\n"
+		"  -t               check the configuration and exit\n"
+		"  -p               no real-time scheduling or memory locking\n"
+		"  --nodeid N       this node's id (skips interface matching)\n"
+		"  --ipc NAME       local IPC endpoint name (or env COHORT_IPC)\n"
+		"  --state-dir DIR  where the ring id is kept (default /var/lib/cohort)\n");
 }
 
 static const char *default_config(void)
@@ -29,11 +30,11 @@ static const char *default_config(void)
 
 static int parse_args(int argc, char **argv, struct daemon_options *o)
 {
-	static const struct option lo[] = {{"nodeid", required_argument, NULL, 'n'},
-					   {"ipc", required_argument, NULL, 'i'},
-					   {"state-dir", required_argument, NULL, 's'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
+	static const struct option lo[] = { { "nodeid", required_argument, NULL, 'n' },
+					    { "ipc", required_argument, NULL, 'i' },
+					    { "state-dir", required_argument, NULL, 's' },
+					    { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:ftphv", lo, NULL)) != -1) {

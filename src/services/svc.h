@@ -41,7 +41,7 @@ struct cfg_quorum;
 struct cfg_node;
 
 struct services_config {
-	const char *ipc_name;         /* endpoint name (--ipc / COHORT_IPC), "cohort" by default */
+	const char *ipc_name; /* endpoint name (--ipc / COHORT_IPC), "cohort" by default */
 	const struct svc_uidgid *allow; /* extra uids/gids allowed besides root and the daemon's */
 	size_t allow_count;
 	size_t client_buffer_max_bytes; /* per-client outgoing backlog before disconnect */

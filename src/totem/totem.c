@@ -71,7 +71,8 @@ int totem_create(const struct totem_config *cfg, struct totem_node **out)
 	memcpy(t->members_sorted, cfg->members, cfg->member_count * sizeof(uint32_t));
 	qsort(t->members_sorted, cfg->member_count, sizeof(uint32_t), cmp_u32);
 	for (uint32_t i = 0; i < cfg->member_count; i++) {
-		if (t->members_sorted[i] == 0 || (i && t->members_sorted[i] == t->members_sorted[i - 1]))
+		if (t->members_sorted[i] == 0 ||
+		    (i && t->members_sorted[i] == t->members_sorted[i - 1]))
 			goto inval;
 		if (t->members_sorted[i] == cfg->nodeid)
 			self_listed = true;
@@ -172,7 +173,9 @@ uint32_t totem_next_member(const struct totem_node *t)
 
 struct wire_hdr totem_hdr(const struct totem_node *t, uint8_t type)
 {
-	struct wire_hdr h = {.type = type, .cluster_id = t->cfg.cluster_id, .sender = t->cfg.nodeid};
+	struct wire_hdr h = { .type = type,
+			      .cluster_id = t->cfg.cluster_id,
+			      .sender = t->cfg.nodeid };
 	return h;
 }
 
@@ -272,8 +275,8 @@ void totem_act_send_copy(struct totem_node *t, uint32_t to, const uint8_t *data,
 	totem_act_send_commit(t, len);
 }
 
-void totem_act_deliver(struct totem_node *t, uint32_t sender, struct totem_ring_id rid, uint64_t seq,
-		       uint8_t guarantee, const uint8_t *data, size_t len)
+void totem_act_deliver(struct totem_node *t, uint32_t sender, struct totem_ring_id rid,
+		       uint64_t seq, uint8_t guarantee, const uint8_t *data, size_t len)
 {
 	size_t off = arena_copy(t, data, len);
 	struct act_rec *r = act_push(t, TOTEM_ACT_DELIVER);
@@ -287,9 +290,9 @@ void totem_act_deliver(struct totem_node *t, uint32_t sender, struct totem_ring_
 	t->stats.delivered++;
 }
 
-void totem_act_confchg(struct totem_node *t, enum totem_confchg_type type,
-		       const uint32_t *members, size_t mc, const uint32_t *left, size_t lc,
-		       const uint32_t *joined, size_t jc)
+void totem_act_confchg(struct totem_node *t, enum totem_confchg_type type, const uint32_t *members,
+		       size_t mc, const uint32_t *left, size_t lc, const uint32_t *joined,
+		       size_t jc)
 {
 	size_t o0 = arena_copy(t, members, mc * 4), o1 = arena_copy(t, left, lc * 4);
 	size_t o2 = arena_copy(t, joined, jc * 4);
@@ -410,9 +413,8 @@ void totem_on_packet(struct totem_node *t, uint64_t now_us, uint32_t from_nodeid
 	/* A retransmitted MCAST keeps its originator in the header and may come
 	 * from any member, even back to its originator; every other packet type
 	 * must come from the node it names. */
-	if (t->pkt.hdr.type != WIRE_MCAST &&
-	    ((from_nodeid && from_nodeid != t->pkt.hdr.sender) ||
-	     t->pkt.hdr.sender == t->cfg.nodeid)) {
+	if (t->pkt.hdr.type != WIRE_MCAST && ((from_nodeid && from_nodeid != t->pkt.hdr.sender) ||
+					      t->pkt.hdr.sender == t->cfg.nodeid)) {
 		t->stats.rx_spoofed++;
 		goto out;
 	}
@@ -433,7 +435,8 @@ static void fire_timer(struct totem_node *t, enum totem_timer w)
 		memb_gather_enter(t, "token lost");
 		break;
 	case TMR_TOKEN_RETRANS:
-		if (t->last_tok_len && t->tok_retrans_count < t->cfg.token_retransmits_before_loss) {
+		if (t->last_tok_len &&
+		    t->tok_retrans_count < t->cfg.token_retransmits_before_loss) {
 			t->tok_retrans_count++;
 			t->stats.token_retransmits++;
 			totem_act_send_copy(t, t->last_tok_to, t->last_tok_buf, t->last_tok_len);

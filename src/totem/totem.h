@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TOTEM_MAX_NODES 384u
-#define TOTEM_TO_ALL 0u       /* send destination: every configured node but self */
+#define TOTEM_TO_ALL 0u /* send destination: every configured node but self */
 #define TOTEM_NO_DEADLINE UINT64_MAX
 
 struct totem_ring_id {
@@ -46,15 +46,15 @@ struct totem_config {
 	uint32_t merge_ms;
 	uint32_t downcheck_ms;
 	uint32_t token_retransmits_before_loss;
-	uint32_t fail_recv_const;       /* rotations without progress before a node is failed */
+	uint32_t fail_recv_const;	/* rotations without progress before a node is failed */
 	uint32_t seqno_unchanged_const; /* idle rotations before the token is held */
-	uint32_t max_messages;          /* packets one node may send per token visit */
-	uint32_t window_size;           /* packets all nodes may send per rotation */
-	uint32_t netmtu;                /* largest packet the core builds */
-	uint32_t send_queue_max_msgs;   /* submit queue bound (messages) */
-	uint64_t send_queue_max_bytes;  /* submit queue bound (bytes) */
-	uint32_t max_msg_bytes;         /* largest application message accepted */
-	uint64_t ring_seq_start;        /* persisted highest ring seq, 0 on first start */
+	uint32_t max_messages;		/* packets one node may send per token visit */
+	uint32_t window_size;		/* packets all nodes may send per rotation */
+	uint32_t netmtu;		/* largest packet the core builds */
+	uint32_t send_queue_max_msgs;	/* submit queue bound (messages) */
+	uint64_t send_queue_max_bytes;	/* submit queue bound (bytes) */
+	uint32_t max_msg_bytes;		/* largest application message accepted */
+	uint64_t ring_seq_start;	/* persisted highest ring seq, 0 on first start */
 };
 
 /* Fill c with Corosync 3.1.7's defaults (token 3000 ms, consensus 1.2 x token, ...);
@@ -85,7 +85,7 @@ struct totem_action {
 		struct {
 			uint32_t sender;
 			struct totem_ring_id ring_id; /* ring the message was sent in */
-			uint64_t seq;                 /* packet seq in that ring */
+			uint64_t seq;		      /* packet seq in that ring */
 			enum totem_guarantee guarantee;
 			const uint8_t *data;
 			size_t len;
@@ -101,7 +101,8 @@ struct totem_action {
 			size_t joined_count;
 		} confchg;
 		struct {
-			uint64_t deadline_us; /* call totem_on_timer at or after; TOTEM_NO_DEADLINE */
+			uint64_t
+				deadline_us; /* call totem_on_timer at or after; TOTEM_NO_DEADLINE */
 		} timer;
 		struct {
 			uint64_t ring_seq; /* store durably before acting on later actions */
@@ -112,9 +113,9 @@ struct totem_action {
 struct totem_stats {
 	uint64_t rx_packets;
 	uint64_t rx_rejected[16]; /* by enum wire_err */
-	uint64_t rx_dup;          /* duplicate or stale packets ignored */
-	uint64_t rx_foreign;      /* packets of other rings */
-	uint64_t rx_spoofed;      /* header sender differs from transport source */
+	uint64_t rx_dup;	  /* duplicate or stale packets ignored */
+	uint64_t rx_foreign;	  /* packets of other rings */
+	uint64_t rx_spoofed;	  /* header sender differs from transport source */
 	uint64_t tx_packets;
 	uint64_t tx_retransmits;
 	uint64_t token_retransmits;
@@ -135,8 +136,8 @@ void totem_on_packet(struct totem_node *t, uint64_t now_us, uint32_t from_nodeid
 		     const uint8_t *buf, size_t len);
 void totem_on_timer(struct totem_node *t, uint64_t now_us);
 /* Queue an application message. TOTEM_E_AGAIN when the submit queue is full. */
-int totem_submit(struct totem_node *t, uint64_t now_us, enum totem_guarantee g,
-		 const void *data, size_t len);
+int totem_submit(struct totem_node *t, uint64_t now_us, enum totem_guarantee g, const void *data,
+		 size_t len);
 /* Announce a graceful departure; the node then stays silent. */
 void totem_leave(struct totem_node *t, uint64_t now_us);
 

@@ -32,9 +32,9 @@ struct store_slot {
 struct totem_store {
 	struct totem_ring_id ring_id;
 	struct store_slot *slots;
-	uint64_t base;      /* lowest seq still held or expected */
-	uint64_t aru;       /* every seq <= aru is present (or released) */
-	uint64_t high;      /* highest seq present */
+	uint64_t base;	    /* lowest seq still held or expected */
+	uint64_t aru;	    /* every seq <= aru is present (or released) */
+	uint64_t high;	    /* highest seq present */
 	uint64_t delivered; /* highest seq handed to the application */
 };
 
@@ -138,9 +138,9 @@ struct totem_node {
 	uint64_t reported_deadline;
 
 	uint64_t tmr[TMR_COUNT_];
-	struct wire_packet pkt;   /* decode scratch for the packet being handled */
+	struct wire_packet pkt;	   /* decode scratch for the packet being handled */
 	struct wire_join join_out; /* encode scratch: never alias pkt */
-	struct wire_packet inner; /* decode scratch for encapsulated packets */
+	struct wire_packet inner;  /* decode scratch for encapsulated packets */
 	struct totem_stats stats;
 };
 
@@ -153,11 +153,11 @@ void totem_timer_stop(struct totem_node *t, enum totem_timer w);
 uint8_t *totem_act_send_reserve(struct totem_node *t, uint32_t to, size_t cap);
 void totem_act_send_commit(struct totem_node *t, size_t len);
 void totem_act_send_copy(struct totem_node *t, uint32_t to, const uint8_t *data, size_t len);
-void totem_act_deliver(struct totem_node *t, uint32_t sender, struct totem_ring_id rid, uint64_t seq,
-		       uint8_t guarantee, const uint8_t *data, size_t len);
-void totem_act_confchg(struct totem_node *t, enum totem_confchg_type type,
-		       const uint32_t *members, size_t mc, const uint32_t *left, size_t lc,
-		       const uint32_t *joined, size_t jc);
+void totem_act_deliver(struct totem_node *t, uint32_t sender, struct totem_ring_id rid,
+		       uint64_t seq, uint8_t guarantee, const uint8_t *data, size_t len);
+void totem_act_confchg(struct totem_node *t, enum totem_confchg_type type, const uint32_t *members,
+		       size_t mc, const uint32_t *left, size_t lc, const uint32_t *joined,
+		       size_t jc);
 void totem_act_persist(struct totem_node *t, uint64_t ring_seq);
 struct wire_hdr totem_hdr(const struct totem_node *t, uint8_t type);
 uint32_t totem_next_member(const struct totem_node *t);

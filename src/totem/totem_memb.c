@@ -156,8 +156,8 @@ static void commit_state_enter(struct totem_node *t)
 static void create_commit_token(struct totem_node *t, const uint32_t *active, uint32_t n)
 {
 	struct wire_commit *c = &t->commit;
-	uint64_t base = t->gather_max_ring_seq > t->highest_ring_seq ? t->gather_max_ring_seq
-								      : t->highest_ring_seq;
+	uint64_t base = t->gather_max_ring_seq > t->highest_ring_seq ? t->gather_max_ring_seq :
+								       t->highest_ring_seq;
 
 	memset(c, 0, sizeof(*c) - sizeof(c->memb));
 	c->ring_id.rep = t->cfg.nodeid;
@@ -256,7 +256,8 @@ void memb_on_commit(struct totem_node *t, const struct wire_packet *p)
 	uint32_t active[TOTEM_MAX_NODES], n;
 
 	if (t->state == TOTEM_GATHER) {
-		if (c->memb_index >= c->memb_count || c->memb[c->memb_index].nodeid != t->cfg.nodeid)
+		if (c->memb_index >= c->memb_count ||
+		    c->memb[c->memb_index].nodeid != t->cfg.nodeid)
 			return;
 		n = active_set(t, active);
 		for (uint16_t i = 0; i < c->memb_count; i++)
@@ -321,7 +322,8 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 			}
 		}
 		for (uint16_t i = 0; i < j->fail_count; i++) {
-			if (j->fail[i] != me && !totem_set_has(t->fail, t->fail_count, j->fail[i])) {
+			if (j->fail[i] != me &&
+			    !totem_set_has(t->fail, t->fail_count, j->fail[i])) {
 				totem_set_add(t->fail, &t->fail_count, j->fail[i]);
 				changed = true;
 			}
@@ -332,7 +334,7 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 		changed = true;
 	}
 	if (changed) {
-		bool heard[TOTEM_MAX_NODES] = {false};
+		bool heard[TOTEM_MAX_NODES] = { false };
 		/* heard[] is indexed like proc[], which just changed shape */
 		for (uint32_t i = 0; i < t->proc_count; i++)
 			heard[i] = true;
@@ -421,8 +423,8 @@ void memb_recovery_done(struct totem_node *t)
 	struct totem_store tmp;
 
 	nl = set_minus(t->ops_memb, t->ops_memb_count, t->trans_memb, t->trans_count, left);
-	totem_act_confchg(t, TOTEM_CONF_TRANSITIONAL, t->trans_memb, t->trans_count, left, nl,
-			  NULL, 0);
+	totem_act_confchg(t, TOTEM_CONF_TRANSITIONAL, t->trans_memb, t->trans_count, left, nl, NULL,
+			  0);
 	if (t->have_ops)
 		order_deliver_old_ring(t);
 	/* As in Corosync: departures were told by the transitional configuration;

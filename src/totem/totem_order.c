@@ -40,7 +40,7 @@ static void reasm_add(struct totem_node *t, struct reasm *r, const struct wire_i
 static void deliver_packet(struct totem_node *t, const struct totem_store *s, uint64_t seq,
 			   const struct store_slot *sl)
 {
-	struct wire_mcast m = {.flags = sl->flags, .item_count = sl->item_count};
+	struct wire_mcast m = { .flags = sl->flags, .item_count = sl->item_count };
 	struct wire_item it;
 	uint32_t off = 0;
 	int mi = totem_member_index(t, sl->sender);
@@ -53,7 +53,8 @@ static void deliver_packet(struct totem_node *t, const struct totem_store *s, ui
 	while (wire_item_next(&m, &off, &it)) {
 		bool first = it.frag & WIRE_FRAG_FIRST, last = it.frag & WIRE_FRAG_LAST;
 		if (first && last) {
-			totem_act_deliver(t, sl->sender, s->ring_id, seq, it.guarantee, it.data, it.len);
+			totem_act_deliver(t, sl->sender, s->ring_id, seq, it.guarantee, it.data,
+					  it.len);
 			continue;
 		}
 		if (first) {
@@ -67,7 +68,8 @@ static void deliver_packet(struct totem_node *t, const struct totem_store *s, ui
 		}
 		reasm_add(t, r, &it);
 		if (last && r->active && r->len == r->total)
-			totem_act_deliver(t, sl->sender, s->ring_id, seq, it.guarantee, r->buf, r->len);
+			totem_act_deliver(t, sl->sender, s->ring_id, seq, it.guarantee, r->buf,
+					  r->len);
 		if (last)
 			r->active = false;
 	}
@@ -150,7 +152,8 @@ static void unwrap_old(struct totem_node *t, const struct wire_packet *p)
 	const struct wire_mcast *m = &p->u.mcast;
 	struct wire_packet *in = &t->inner;
 
-	if (!t->have_ops || wire_decode(m->payload, m->payload_len, t->cfg.cluster_id, in) != WIRE_OK ||
+	if (!t->have_ops ||
+	    wire_decode(m->payload, m->payload_len, t->cfg.cluster_id, in) != WIRE_OK ||
 	    in->hdr.type != WIRE_MCAST || (in->u.mcast.flags & WIRE_MCAST_ENCAP) ||
 	    !ring_eq(in->u.mcast.ring_id, t->ops.ring_id))
 		return;
@@ -244,7 +247,8 @@ static bool recovery_check(struct totem_node *t, const struct wire_token *tok)
 static void token_visit_stats(struct totem_node *t, const struct wire_token *tok,
 			      struct totem_store *s)
 {
-	uint64_t stable = t->have_prev_visit && t->prev_in_aru < tok->aru ? t->prev_in_aru : tok->aru;
+	uint64_t stable =
+		t->have_prev_visit && t->prev_in_aru < tok->aru ? t->prev_in_aru : tok->aru;
 
 	if (t->have_prev_visit && stable > t->stable)
 		t->stable = stable;
@@ -295,7 +299,8 @@ void order_on_token(struct totem_node *t, const struct wire_token *in)
 	/* Only the representative holds an idle token, so one rotation of an idle
 	 * ring stays shorter than the retransmit timeout of every other member. */
 	if (t->state == TOTEM_OPERATIONAL && t->seq_unchanged >= t->cfg.seqno_unchanged_const &&
-	    t->memb[0] == t->cfg.nodeid && t->sq.count == 0 && t->tok.rtr_count == 0 && s->aru == t->tok.seq) {
+	    t->memb[0] == t->cfg.nodeid && t->sq.count == 0 && t->tok.rtr_count == 0 &&
+	    s->aru == t->tok.seq) {
 		t->holding = true; /* idle ring: keep the token a while */
 		totem_timer_arm(t, TMR_HOLD, t->cfg.hold_ms);
 		return;
@@ -316,7 +321,7 @@ static bool send_recovery_packet(struct totem_node *t, struct wire_token *tok)
 			continue;
 		struct wire_mcast_builder b;
 		struct wire_hdr h = totem_hdr(t, WIRE_MCAST);
-		struct wire_ring_id rid = {t->ring_id.rep, t->ring_id.seq};
+		struct wire_ring_id rid = { t->ring_id.rep, t->ring_id.seq };
 		uint8_t *buf = totem_act_send_reserve(t, TOTEM_TO_ALL, t->pool.buf_size);
 		wire_mcast_begin(&b, buf, t->pool.buf_size, &h, &rid, tok->seq + 1);
 		wire_mcast_add_raw(&b, sl->buf, sl->len);
@@ -325,7 +330,7 @@ static bool send_recovery_packet(struct totem_node *t, struct wire_token *tok)
 		if (!len)
 			continue;
 		tok->seq++;
-		struct wire_mcast meta = {.flags = WIRE_MCAST_ENCAP};
+		struct wire_mcast meta = { .flags = WIRE_MCAST_ENCAP };
 		store_put(t, &t->rec, tok->seq, buf, len, t->cfg.nodeid, &meta);
 		return true;
 	}
@@ -346,7 +351,7 @@ static bool send_new_packet(struct totem_node *t, struct wire_token *tok)
 	if (!len)
 		return false;
 	tok->seq++;
-	struct wire_mcast meta = {.flags = b.flags, .item_count = b.item_count};
+	struct wire_mcast meta = { .flags = b.flags, .item_count = b.item_count };
 	store_put(t, &t->ops, tok->seq, buf, len, t->cfg.nodeid, &meta);
 	return true;
 }
@@ -379,8 +384,8 @@ void order_token_emit(struct totem_node *t)
 	rtr_answer(t, tok, s, &sent);
 	allowed = flow_allowance(t, tok, sent);
 	while (n < allowed) {
-		bool ok = t->state == TOTEM_RECOVERY ? send_recovery_packet(t, tok)
-						      : send_new_packet(t, tok);
+		bool ok = t->state == TOTEM_RECOVERY ? send_recovery_packet(t, tok) :
+						       send_new_packet(t, tok);
 		if (!ok)
 			break;
 		n++;
@@ -415,8 +420,8 @@ void order_token_send(struct totem_node *t, const struct wire_token *tok, uint32
 		t->self_tok = *tok;
 		t->holding = false;
 		t->self_token_pending = true;
-		totem_timer_arm(t, TMR_HOLD, t->sq.count || t->state != TOTEM_OPERATIONAL ? 0
-											   : t->cfg.hold_ms);
+		totem_timer_arm(t, TMR_HOLD,
+				t->sq.count || t->state != TOTEM_OPERATIONAL ? 0 : t->cfg.hold_ms);
 		return;
 	}
 	t->last_tok_len = wire_encode_token(t->last_tok_buf, WIRE_MAX_PACKET, &h, tok);

@@ -20,7 +20,8 @@ static void pool_put(struct totem_node *t, uint8_t *b)
 
 	if (p->count == p->cap) {
 		uint32_t cap = p->cap ? p->cap * 2 : 256;
-		uint8_t **n = (cap <= 2 * STORE_CAP + 256) ? realloc(p->free, cap * sizeof(*n)) : NULL;
+		uint8_t **n =
+			(cap <= 2 * STORE_CAP + 256) ? realloc(p->free, cap * sizeof(*n)) : NULL;
 		if (!n) {
 			free(b);
 			return;
@@ -81,7 +82,8 @@ bool store_put(struct totem_node *t, struct totem_store *s, uint64_t seq, const 
 {
 	struct store_slot *sl;
 
-	if (seq < s->base || seq <= s->aru || seq - s->base >= STORE_CAP || len > t->pool.buf_size) {
+	if (seq < s->base || seq <= s->aru || seq - s->base >= STORE_CAP ||
+	    len > t->pool.buf_size) {
 		return false;
 	}
 	sl = &s->slots[seq & STORE_MASK];
@@ -223,8 +225,8 @@ static void sq_pop(struct submit_queue *q)
 	q->head_frag_off = 0;
 	if (q->count) {
 		uint64_t next = q->ent[q->head].off;
-		uint64_t consumed = next >= q->bytes_head ? next - q->bytes_head
-							  : q->bytes_cap - q->bytes_head + next;
+		uint64_t consumed = next >= q->bytes_head ? next - q->bytes_head :
+							    q->bytes_cap - q->bytes_head + next;
 		q->bytes_head = next;
 		q->bytes_used -= consumed;
 	} else {
@@ -235,12 +237,12 @@ static void sq_pop(struct submit_queue *q)
 /* Fill one MCAST with as many queued messages as fit; a message larger than a
  * packet is cut into fragments sent in consecutive packets. */
 size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, uint8_t *buf,
-			  uint64_t seq)
+			 uint64_t seq)
 {
 	struct submit_queue *q = &t->sq;
 	struct wire_mcast_builder b;
 	struct wire_hdr h = totem_hdr(t, WIRE_MCAST);
-	struct wire_ring_id rid = {t->ring_id.rep, t->ring_id.seq};
+	struct wire_ring_id rid = { t->ring_id.rep, t->ring_id.seq };
 	size_t cap = t->max_app_payload + WIRE_MCAST_FIXED_LEN;
 
 	wire_mcast_begin(&b, buf, cap, &h, &rid, seq);
@@ -252,7 +254,8 @@ size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, ui
 		const uint8_t *at = q->bytes + e->off + q->head_frag_off;
 
 		if (room >= WIRE_ITEM_HDR_LEN + rest && !q->head_frag_off) {
-			wire_mcast_add_item(&b, e->guarantee, WIRE_FRAG_FIRST | WIRE_FRAG_LAST, at, rest);
+			wire_mcast_add_item(&b, e->guarantee, WIRE_FRAG_FIRST | WIRE_FRAG_LAST, at,
+					    rest);
 			sq_pop(q);
 			continue;
 		}
@@ -263,9 +266,8 @@ size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, ui
 			continue;
 		}
 		/* Do not split a message that would fit whole in the next packet. */
-		if (room <= WIRE_FRAG_HDR_LEN ||
-		    (q->head_frag_off == 0 && b.item_count &&
-		     e->len + WIRE_ITEM_HDR_LEN <= t->max_app_payload))
+		if (room <= WIRE_FRAG_HDR_LEN || (q->head_frag_off == 0 && b.item_count &&
+						  e->len + WIRE_ITEM_HDR_LEN <= t->max_app_payload))
 			break;
 		room -= WIRE_FRAG_HDR_LEN;
 		wire_mcast_add_frag(&b, e->guarantee, frag, frag ? e->len : q->head_frag_off, at,
@@ -277,4 +279,3 @@ size_t order_pack_packet(struct totem_node *t, struct wire_mcast_builder *bp, ui
 	*bp = b;
 	return len;
 }
-

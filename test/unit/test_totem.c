@@ -5,12 +5,12 @@
 
 #include "totem_fixture.h"
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			exit(1);                                                      \
-		}                                                                     \
+			exit(1);                                                                 \
+		}                                                                                \
 	} while (0)
 
 #define MS 1000ull
@@ -56,7 +56,7 @@ static void test_total_order(void)
 	CHECK(c.node[0].log_count == 300);
 	CHECK(same_order(&c, 0, 1) && same_order(&c, 0, 2));
 	/* per-sender FIFO */
-	uint64_t last[3] = {0, 0, 0};
+	uint64_t last[3] = { 0, 0, 0 };
 	for (uint32_t i = 0; i < c.node[0].log_count; i++) {
 		const struct fx_delivery *d = &c.node[0].log[i];
 		CHECK(d->tag > last[d->sender - 1]);
@@ -137,7 +137,7 @@ static void test_fragmentation(void)
 static void test_queue_bound_and_bad_input(void)
 {
 	struct fx_cluster c;
-	uint8_t buf[16] = {0};
+	uint8_t buf[16] = { 0 };
 	fx_init(&c, 2, 200);
 	int rc = TOTEM_OK;
 	uint32_t n = 0;

@@ -43,7 +43,8 @@ static void drain(struct fx_cluster *c, uint32_t idx)
 		switch (a.type) {
 		case TOTEM_ACT_SEND:
 			for (uint32_t j = 0; j < c->n; j++)
-				if (j != idx && (a.u.send.to == TOTEM_TO_ALL || a.u.send.to == j + 1))
+				if (j != idx &&
+				    (a.u.send.to == TOTEM_TO_ALL || a.u.send.to == j + 1))
 					enqueue(c, idx, j, a.u.send.data, a.u.send.len);
 			break;
 		case TOTEM_ACT_DELIVER:
@@ -54,7 +55,8 @@ static void drain(struct fx_cluster *c, uint32_t idx)
 				d->guarantee = (uint8_t)a.u.deliver.guarantee;
 				d->len = (uint32_t)a.u.deliver.len;
 				d->tag = 0;
-				memcpy(&d->tag, a.u.deliver.data, a.u.deliver.len < 8 ? a.u.deliver.len : 8);
+				memcpy(&d->tag, a.u.deliver.data,
+				       a.u.deliver.len < 8 ? a.u.deliver.len : 8);
 			}
 			break;
 		case TOTEM_ACT_CONFCHG:
@@ -185,7 +187,7 @@ void fx_run_until(struct fx_cluster *c, uint64_t until_us)
 
 bool fx_one_ring(const struct fx_cluster *c)
 {
-	struct totem_ring_id rid = {0, 0};
+	struct totem_ring_id rid = { 0, 0 };
 	uint32_t up = 0;
 
 	for (uint32_t i = 0; i < c->n; i++) {
