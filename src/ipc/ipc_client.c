@@ -307,10 +307,12 @@ int ipcc_connect(const char *ipc_name, const char *service, const struct ipc_hel
 		goto fail;
 	}
 	c->evfd = sv[0];
-	err = handshake(c, sv[1], hello, reply);
-	close(sv[1]);
+	/* Poll set first: events drained during the handshake must already
+	 * be signalled on it. */
+	err = setup_poll(c);
 	if (!err)
-		err = setup_poll(c);
+		err = handshake(c, sv[1], hello, reply);
+	close(sv[1]);
 	if (err)
 		goto fail;
 	*out = c;

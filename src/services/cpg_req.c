@@ -59,6 +59,8 @@ void cpg_flush_pending_leaves(struct cpg_svc *s)
 			break;
 		done++;
 	}
+	if (!done)
+		return;
 	memmove(s->pl, s->pl + done, (s->npl - done) * sizeof(*s->pl));
 	s->npl -= done;
 }

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 
 #include "services/cpg_svc.h"
+#include "services/quorum_svc.h"
 #include "services/svc.h"
 
 struct services {
 	struct cpg_svc *cpg;
+	struct quorum_svc *quorum;
 };
 
 int services_create(const struct svc_host *host, const struct services_config *cfg,
@@ -25,6 +27,12 @@ int services_create(const struct svc_host *host, const struct services_config *c
 		services_destroy(s);
 		return rc;
 	}
+	rc = quorum_svc_create(host, cfg, &s->quorum);
+	if (rc) {
+		host->log(host->ctx, 0, "SERV", "cannot start the quorum service: error %d", rc);
+		services_destroy(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }
@@ -33,6 +41,7 @@ void services_destroy(struct services *s)
 {
 	if (!s)
 		return;
+	quorum_svc_destroy(s->quorum);
 	cpg_svc_destroy(s->cpg);
 	free(s);
 }
@@ -43,6 +52,9 @@ void services_on_deliver(struct services *s, uint8_t svc, uint32_t sender_nodeid
 	switch (svc) {
 	case SVC_CPG:
 		cpg_svc_deliver(s->cpg, sender_nodeid, g, data, len);
+		break;
+	case SVC_VOTEQUORUM:
+		quorum_svc_on_deliver(s->quorum, sender_nodeid, data, len);
 		break;
 	default:
 		break; /* a service this node does not run */
@@ -59,9 +71,11 @@ void services_on_confchg(struct services *s, enum totem_confchg_type type,
 	(void)joined;
 	(void)joined_count;
 	cpg_svc_confchg(s->cpg, type, ring_id, members, member_count);
+	quorum_svc_on_confchg(s->quorum, type, ring_id, members, member_count);
 }
 
 void services_on_flow(struct services *s)
 {
 	cpg_svc_flow(s->cpg);
+	quorum_svc_on_flow(s->quorum);
 }

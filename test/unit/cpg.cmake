@@ -8,9 +8,10 @@ set(_cpg_loop ${CMAKE_SOURCE_DIR}/src/daemon/loop.c)
 # The fake ring with the real services, for tests that run libcpg clients.
 add_library(test_cpg_harness STATIC ${_cpg_dir}/test_cpg_ring.c ${_cpg_dir}/test_cpg_util.c
             ${_cpg_loop})
-target_link_libraries(test_cpg_harness PUBLIC cohort_services cpg Threads::Threads)
+target_link_libraries(test_cpg_harness PUBLIC cohort_services cpg cohort_ipcclient
+                      Threads::Threads)
 
-foreach(t cpg_lib)
+foreach(t cpg_lib cpg_lib2 cpg_multi)
   add_executable(test_${t} ${_cpg_dir}/test_${t}.c)
   target_link_libraries(test_${t} PRIVATE test_cpg_harness)
   add_test(NAME ${t} COMMAND test_${t})

@@ -46,6 +46,7 @@ struct tnode {
 	uint32_t ring[MAX_NODES];
 	size_t nring;
 	bool in_ring;
+	struct titem *held, *held_tail; /* submit queue while the ring holds */
 	/* node thread only */
 	bool in_delivery;
 };
@@ -56,6 +57,7 @@ struct tring {
 	struct tnode nodes[MAX_NODES];
 	unsigned n;
 	bool blocked;
+	bool hold;
 	bool starved;
 	bool reentrant;
 	size_t limit, pending;
@@ -102,6 +104,28 @@ static struct titem *item(int kind)
 	return it;
 }
 
+/* r->mu held: a copy of the message to every node of the sender's ring. */
+static void to_ring(struct tring *r, struct tnode *n, uint8_t svc, enum totem_guarantee g,
+		    const uint8_t *data, size_t total, bool skip_self)
+{
+	for (size_t i = 0; i < n->nring; i++) {
+		struct tnode *m = &r->nodes[n->ring[i] - 1];
+		struct titem *it;
+
+		if (m == n && skip_self)
+			continue;
+		it = item(IT_DELIVER);
+		it->sender = n->nodeid;
+		it->svc = svc;
+		it->g = g;
+		it->len = total;
+		it->data = malloc(total ? total : 1);
+		memcpy(it->data, data, total);
+		r->pending++;
+		push(m, it);
+	}
+}
+
 static int fake_mcast(void *ctx, uint8_t svc, enum totem_guarantee g, const struct iovec *iov,
 		      unsigned iovcnt)
 {
@@ -127,23 +151,24 @@ static int fake_mcast(void *ctx, uint8_t svc, enum totem_guarantee g, const stru
 		memcpy(data + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	sync = r->reentrant && !n->in_delivery && !n->head;
-	for (size_t i = 0; i < n->nring; i++) {
-		struct tnode *m = &r->nodes[n->ring[i] - 1];
-		struct titem *it;
+	if (r->hold) {
+		struct titem *it = item(IT_DELIVER);
 
-		if (m == n && sync)
-			continue;
-		it = item(IT_DELIVER);
 		it->sender = n->nodeid;
 		it->svc = svc;
 		it->g = g;
 		it->len = total;
-		it->data = malloc(total ? total : 1);
-		memcpy(it->data, data, total);
-		r->pending++;
-		push(m, it);
+		it->data = data;
+		if (n->held_tail)
+			n->held_tail->next = it;
+		else
+			n->held = it;
+		n->held_tail = it;
+		pthread_mutex_unlock(&r->mu);
+		return 0;
 	}
+	sync = r->reentrant && !n->in_delivery && !n->head;
+	to_ring(r, n, svc, g, data, total, sync);
 	pthread_mutex_unlock(&r->mu);
 	if (sync) {
 		/* As cohortd does when it is not already draining: the sender
@@ -298,6 +323,14 @@ static void node_stop(struct tring *r, struct tnode *n)
 		free(it);
 	}
 	n->tail = NULL;
+	while (n->held) {
+		struct titem *it = n->held;
+
+		n->held = it->next;
+		free(it->data);
+		free(it);
+	}
+	n->held_tail = NULL;
 	pthread_mutex_unlock(&r->mu);
 	services_destroy(n->svc);
 	dloop_del_fd(n->loop, n->efd);
@@ -372,6 +405,27 @@ void tring_block(struct tring *r, bool blocked)
 	for (unsigned i = 0; !blocked && i < r->n; i++)
 		if (r->nodes[i].running)
 			push(&r->nodes[i], item(IT_FLOW));
+	pthread_mutex_unlock(&r->mu);
+}
+
+void tring_hold(struct tring *r, bool hold)
+{
+	pthread_mutex_lock(&r->mu);
+	r->hold = hold;
+	for (unsigned i = 0; !hold && i < r->n; i++) {
+		struct tnode *n = &r->nodes[i];
+
+		while (n->held) {
+			struct titem *it = n->held;
+
+			n->held = it->next;
+			if (n->running && n->in_ring)
+				to_ring(r, n, it->svc, it->g, it->data, it->len, false);
+			free(it->data);
+			free(it);
+		}
+		n->held_tail = NULL;
+	}
 	pthread_mutex_unlock(&r->mu);
 }
 

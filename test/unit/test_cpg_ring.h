@@ -28,6 +28,11 @@ void tring_free(struct tring *r);
 void tring_form(struct tring *r, const uint32_t *nodes, size_t n);
 /* While blocked, mcast returns -EAGAIN; unblocking calls services_on_flow. */
 void tring_block(struct tring *r, bool blocked);
+/* While held, mcast accepts messages (returns 0) but keeps them in the
+ * sender's submit queue; releasing sends them, in order, in whatever ring
+ * each sender is in by then (as Totem does with queued messages across a
+ * ring change). */
+void tring_hold(struct tring *r, bool hold);
 /* Stop a node's daemon: its clients see the connection drop. */
 void tring_kill(struct tring *r, uint32_t nodeid);
 /* Wait until every inbox is empty and every node is idle. */

@@ -7,8 +7,12 @@
 
 static void add_line(struct tcli *c, const char *s)
 {
-	if (c->n < TCLI_MAX_LINES)
-		c->lines[c->n++] = strdup(s);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->lines = realloc(c->lines, c->cap * sizeof(*c->lines));
+		CHECK(c->lines);
+	}
+	c->lines[c->n++] = strdup(s);
 }
 
 static size_t fmt_addrs(char *out, size_t cap, const struct cpg_address *a, size_t n)
@@ -103,6 +107,7 @@ void tcli_close(struct tcli *c)
 		cpg_finalize(c->h);
 	for (size_t i = 0; i < c->n; i++)
 		free(c->lines[i]);
+	free(c->lines);
 	free(c->last_msg);
 	memset(c, 0, sizeof(*c));
 }

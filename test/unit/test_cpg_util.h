@@ -29,14 +29,12 @@
 		}                                                                          \
 	} while (0)
 
-#define TCLI_MAX_LINES 4096
-
 /* A recording client. The last delivered message is kept whole. */
 struct tcli {
 	cpg_handle_t h;
 	int fd;
-	char *lines[TCLI_MAX_LINES];
-	size_t n;
+	char **lines;
+	size_t n, cap;
 	uint8_t *last_msg;
 	size_t last_len;
 	size_t delivered, confchgs, totems;
