@@ -50,20 +50,22 @@ static bool deliver_check_once(struct chk *c, uint32_t node, uint32_t idx,
 	const struct chk_msg *m = &c->msg[idx];
 	char nm[64];
 
-	chk_msg_name(c, idx, nm, sizeof(nm));
 	if (a->u.deliver.sender != c->node[m->sender].id) {
+		chk_msg_name(c, idx, nm, sizeof(nm));
 		if (chk_fail(c, CHK_P_ONCE, "node %u delivered %s as sent by node %u", n->id, nm,
 			     a->u.deliver.sender))
 			trace_now(c, node);
 		return false;
 	}
 	if (a->u.deliver.guarantee != m->g) {
+		chk_msg_name(c, idx, nm, sizeof(nm));
 		if (chk_fail(c, CHK_P_ONCE, "node %u delivered %s as %s, it was submitted %s",
 			     n->id, nm, g_name(a->u.deliver.guarantee), g_name(m->g)))
 			trace_now(c, node);
 		return false;
 	}
 	if (m->mask & (1ull << node)) {
+		chk_msg_name(c, idx, nm, sizeof(nm));
 		if (chk_fail(c, CHK_P_ONCE, "node %u (incarnation %u) delivered %s twice", n->id,
 			     n->inc, nm))
 			trace_now(c, node);
@@ -83,10 +85,10 @@ static bool deliver_check_conf(struct chk *c, uint32_t node, uint32_t idx,
 	const struct chk_cfg *k;
 	char nm[64];
 
-	chk_msg_name(c, idx, nm, sizeof(nm));
 	if (n->cur == CHK_NONE) {
 		if (chk_fail(c, CHK_P_SENT_IN,
-			     "node %u delivered %s before installing any configuration", n->id, nm))
+			     "node %u delivered %s before installing any configuration", n->id,
+			     chk_msg_name(c, idx, nm, sizeof(nm))))
 			trace_now(c, node);
 		return false;
 	}
@@ -94,7 +96,7 @@ static bool deliver_check_conf(struct chk *c, uint32_t node, uint32_t idx,
 	if (!chk_ring_eq(r, k->ring)) {
 		if (chk_fail(c, CHK_P_SENT_IN,
 			     "node %u delivered %s sent in ring %u.%llu while in %s %u.%llu", n->id,
-			     nm, r.rep, (unsigned long long)r.seq,
+			     chk_msg_name(c, idx, nm, sizeof(nm)), r.rep, (unsigned long long)r.seq,
 			     n->in_trans ? "the transitional configuration after ring" :
 					   "regular ring",
 			     k->ring.rep, (unsigned long long)k->ring.seq))
@@ -105,7 +107,8 @@ static bool deliver_check_conf(struct chk *c, uint32_t node, uint32_t idx,
 		if (chk_fail(c, CHK_P_SENT_IN,
 			     "node %u delivered %s as sent in ring %u.%llu, but the sender's "
 			     "incarnation %u never installed that ring",
-			     n->id, nm, r.rep, (unsigned long long)r.seq, m->inc))
+			     n->id, chk_msg_name(c, idx, nm, sizeof(nm)), r.rep,
+			     (unsigned long long)r.seq, m->inc))
 			trace_now(c, node);
 		return false;
 	}
@@ -123,7 +126,6 @@ static bool deliver_check_key(struct chk *c, uint32_t node, uint32_t idx,
 	struct totem_ring_id r = a->u.deliver.ring_id;
 	char nm[64];
 
-	chk_msg_name(c, idx, nm, sizeof(nm));
 	/* the core's order is (ring seq, packet seq, place in packet) and a
 	 * message is reported at the packet that completes it */
 	if (n->have_last && (r.seq < n->last_ring.seq ||
@@ -131,9 +133,10 @@ static bool deliver_check_key(struct chk *c, uint32_t node, uint32_t idx,
 		if (chk_fail(c, CHK_P_ORDER,
 			     "node %u delivered %s (ring %u.%llu seq %llu) after a message of ring "
 			     "%u.%llu seq %llu",
-			     n->id, nm, r.rep, (unsigned long long)r.seq,
-			     (unsigned long long)a->u.deliver.seq, n->last_ring.rep,
-			     (unsigned long long)n->last_ring.seq, (unsigned long long)n->last_seq))
+			     n->id, chk_msg_name(c, idx, nm, sizeof(nm)), r.rep,
+			     (unsigned long long)r.seq, (unsigned long long)a->u.deliver.seq,
+			     n->last_ring.rep, (unsigned long long)n->last_ring.seq,
+			     (unsigned long long)n->last_seq))
 			trace_now(c, node);
 		return false;
 	}
@@ -149,10 +152,10 @@ static bool deliver_check_key(struct chk *c, uint32_t node, uint32_t idx,
 		if (chk_fail(c, CHK_P_ORDER,
 			     "node %u delivered %s as ring %u.%llu seq %llu, node %u as ring "
 			     "%u.%llu seq %llu",
-			     n->id, nm, r.rep, (unsigned long long)r.seq,
-			     (unsigned long long)a->u.deliver.seq, c->node[m->first_node].id,
-			     m->ring.rep, (unsigned long long)m->ring.seq,
-			     (unsigned long long)m->seq)) {
+			     n->id, chk_msg_name(c, idx, nm, sizeof(nm)), r.rep,
+			     (unsigned long long)r.seq, (unsigned long long)a->u.deliver.seq,
+			     c->node[m->first_node].id, m->ring.rep,
+			     (unsigned long long)m->ring.seq, (unsigned long long)m->seq)) {
 			trace_now(c, node);
 			chk_trace(c, m->first_node, chk_find_delivery(c, m->first_node, idx));
 		}

@@ -82,13 +82,19 @@ enum sim_payload_err sim_payload_decode(const uint8_t *buf, size_t len, struct s
 	if (get32(buf + 24) != len)
 		return SIM_PAYLOAD_LENGTH;
 	x = pad_seed(id);
-	while (off < len) {
-		uint64_t w = sim_splitmix(&x);
-		size_t n = len - off < 8 ? len - off : 8;
+	/* whole words compared as integers: this runs for every delivery */
+	for (; off + 8 <= len; off += 8) {
+		uint64_t w = sim_splitmix(&x), got;
 
-		if (memcmp(buf + off, &w, n) != 0)
+		memcpy(&got, buf + off, 8);
+		if (got != w)
 			return SIM_PAYLOAD_PADDING;
-		off += n;
+	}
+	if (off < len) {
+		uint64_t w = sim_splitmix(&x);
+
+		if (memcmp(buf + off, &w, len - off) != 0)
+			return SIM_PAYLOAD_PADDING;
 	}
 	return SIM_PAYLOAD_OK;
 }
