@@ -17,3 +17,15 @@ foreach(t cpg_lib cpg_lib2 cpg_multi)
   add_test(NAME ${t} COMMAND test_${t})
   set_tests_properties(${t} PROPERTIES LABELS unit TIMEOUT 120)
 endforeach()
+
+# Codecs alone.
+add_executable(test_ipc_wire ${_cpg_dir}/test_ipc_wire.c)
+target_link_libraries(test_ipc_wire PRIVATE cohort_ipcproto)
+add_test(NAME ipc_wire COMMAND test_ipc_wire)
+set_tests_properties(ipc_wire PROPERTIES LABELS unit)
+
+# The IPC server with a toy service over raw sockets.
+add_executable(test_ipc_server ${_cpg_dir}/test_ipc_server.c ${_cpg_loop})
+target_link_libraries(test_ipc_server PRIVATE cohort_ipc cohort_ipcclient)
+add_test(NAME ipc_server COMMAND test_ipc_server)
+set_tests_properties(ipc_server PROPERTIES LABELS unit TIMEOUT 120)
