@@ -100,9 +100,27 @@ for n in 1 2 3; do echo "   node $n: $("$cfgtool" --ipc demo$n -s | tr '\n' ' ')
 echo "-- links seen by node 1:"
 "$cfgtool" --ipc demo1 -l | sed 's/^/   /'
 
-if [ -x "$build/tools/cohort-cpgdemo" ]; then
-	echo "-- CPG: a message multicast from node 1, received on every node in the same order"
-	COHORT_IPC=demo1 "$build/tools/cohort-cpgdemo" || true
+cpgdemo=$build/tools/cohort-cpgdemo
+if [ -x "$cpgdemo" ]; then
+	echo "-- CPG: listeners on nodes 2 and 3 join group \"demo\"; nodes 1 and 3 multicast"
+	COHORT_IPC=demo2 "$cpgdemo" listen demo 4 >"$demo/listen2.out" 2>&1 &
+	l2=$!
+	COHORT_IPC=demo3 "$cpgdemo" listen demo 4 >"$demo/listen3.out" 2>&1 &
+	l3=$!
+	for f in "$demo/listen2.out" "$demo/listen3.out"; do
+		for _ in $(seq 500); do grep -q listening "$f" 2>/dev/null && break; sleep 0.01; done
+	done
+	COHORT_IPC=demo1 "$cpgdemo" send demo "hello from alpha" "second from alpha" &
+	COHORT_IPC=demo3 "$cpgdemo" send demo "hello from gamma" "second from gamma"
+	wait "$l2" "$l3" || true
+	echo "   received on node 2:"; grep '^node' "$demo/listen2.out" | sed 's/^/      /'
+	echo "   received on node 3:"; grep '^node' "$demo/listen3.out" | sed 's/^/      /'
+	if cmp -s <(grep '^node' "$demo/listen2.out") <(grep '^node' "$demo/listen3.out"); then
+		echo "   same messages in the same order on both nodes"
+	else
+		echo "   ORDER DIFFERS between nodes" >&2
+		exit 1
+	fi
 fi
 
 echo "-- kill -9 of node 3"
