@@ -140,8 +140,6 @@ int vq_create(const struct vq_options *opt, struct vq **out)
 	me->expected = opt->expected_votes;
 	/* Alone until Totem says otherwise, like a ring of one that settled. */
 	q->settled = true;
-	q->settled_members[0] = opt->my_nodeid;
-	q->settled_count = 1;
 	vq_recompute(q);
 	*out = q;
 	return 0;
@@ -206,20 +204,10 @@ void vq_my_nodeinfo(const struct vq *q, struct vq_nodeinfo *out)
 	memcpy(out->tb_members, q->tb.members, q->tb.count * sizeof(uint32_t));
 }
 
-static bool lost_members(const struct vq *q)
-{
-	for (size_t i = 0; i < q->settled_count; i++) {
-		if (!vq_is_member(q, q->settled_members[i]))
-			return true;
-	}
-	return false;
-}
-
 /* Every member's NODEINFO is in: decide from what they advertised. */
 static unsigned settle(struct vq *q, uint64_t now_ms)
 {
 	uint32_t old_expected = q->my_expected;
-	bool lost = lost_members(q);
 	uint64_t old_deadline = q->lms_deadline;
 	unsigned ev;
 
@@ -237,12 +225,14 @@ static unsigned settle(struct vq *q, uint64_t now_ms)
 	ev &= ~VQ_EV_EXPECTED;
 	if (q->my_expected != old_expected)
 		ev |= VQ_EV_EXPECTED;
-	if (q->opt.last_man_standing && q->quorate && lost)
+	/* A new membership with fewer votes than expected starts (or
+	 * restarts) the window: only a membership stable for the whole
+	 * window lowers expected votes. Comparing with the previous ring
+	 * instead would miss a loss seen through a short-lived ring. */
+	if (q->opt.last_man_standing && q->quorate && q->total_votes < q->my_expected)
 		q->lms_deadline = now_ms + q->opt.lms_window_ms;
 	if (q->lms_deadline != old_deadline)
 		ev |= VQ_EV_LMS;
-	memcpy(q->settled_members, q->members, q->member_count * sizeof(uint32_t));
-	q->settled_count = q->member_count;
 	return ev;
 }
 

@@ -39,8 +39,6 @@ struct vq {
 	size_t member_count;
 	size_t reported;
 	bool settled;
-	uint32_t settled_members[VQ_MAX_NODES]; /* of the last settled ring */
-	size_t settled_count;
 
 	/* What this ring's NODEINFOs advertised so far, decided on at settle. */
 	struct vq_ref cand;

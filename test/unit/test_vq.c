@@ -377,6 +377,23 @@ static void test_lms_window_restarts(void)
 	CHECK_EQ(vqt_status(&t, 1).expected, 3);
 	AGREE(&t, 1);
 	vqt_free(&t);
+
+	/* A loss seen through a short-lived inquorate ring ({1,2} on the way
+	 * from 5 to 4 members) still starts the window. */
+	vqt_init(&t, 5);
+	t.base.last_man_standing = true;
+	start_all(&t, 5);
+	VQT_FORM(&t, 1, 2, 3, 4, 5);
+	vqt_stop(&t, 5);
+	VQT_FORM(&t, 1, 2);
+	VQT_FORM(&t, 3, 4);
+	CHECK(!vqt_quorate(&t, 1));
+	VQT_FORM(&t, 1, 2, 3, 4);
+	CHECK(vqt_quorate(&t, 1));
+	vqt_advance(&t, 10000);
+	CHECK_EQ(vqt_status(&t, 1).expected, 4);
+	AGREE(&t, 1);
+	vqt_free(&t);
 }
 
 static void test_lms_with_atb(void)

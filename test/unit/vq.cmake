@@ -15,3 +15,11 @@ add_executable(test_vq
 target_link_libraries(test_vq PRIVATE cohort_vq)
 add_test(NAME vq COMMAND test_vq)
 set_tests_properties(vq PROPERTIES LABELS unit TIMEOUT 60)
+
+# Quorum IPC bodies shared by cohortd and libquorum/libvotequorum.
+if(TARGET cohort_quorumproto)
+  add_executable(test_vq_ipc ${CMAKE_CURRENT_LIST_DIR}/test_vq_ipc.c)
+  target_link_libraries(test_vq_ipc PRIVATE cohort_quorumproto)
+  add_test(NAME vq_ipc COMMAND test_vq_ipc)
+  set_tests_properties(vq_ipc PROPERTIES LABELS unit TIMEOUT 60)
+endif()
