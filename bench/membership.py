@@ -25,8 +25,10 @@ How "reports" is observed:
             later "[QUORUM] Members[n]: ..." (after synchronization, what
             clients see) is recorded too. Corosync logs from a thread, so the
             line may reach the file late; its timestamp does not.
-Times run from the event (just before the signal is sent, the first process
-is spawned, or the iptables change has returned) to the LAST node to report.
+Times run from the event (just before the signal is sent; for starts, the
+moment the already forked children, waiting in a shell in their namespace,
+are let exec the daemon; for the heal, when the iptables change has
+returned) to the LAST node to report.
 
 Needs root; exits 77 when namespaces are unusable. usage:
   membership.py [--build-dir DIR] [--reps N] [--loss-seconds S]
@@ -61,8 +63,8 @@ class Cohort:
         self.poll = args.poll_ms / 1000.0
         self.poll_costs = []
 
-    def start(self, i):
-        self.c.start(i)
+    def start(self, i, gate=False):
+        return self.c.start(i, gate)
 
     def signal(self, i, sig):
         self.c.kill(i, sig, wait=False)
@@ -189,13 +191,14 @@ class Corosync:
             self.logs.append(os.path.join(d, "log"))
         self.version = subprocess.run(["corosync", "-v"], stdout=subprocess.PIPE).stdout.decode().splitlines()[0]
 
-    def start(self, i):
+    def start(self, i, gate=False):
         with open(self.logs[i], "a") as log:
             # A mount namespace of its own with a private /run (corosync
             # locks /run/corosync.pid); its state_dir is per node already.
             self.procs[i] = self.lab.popen(i, ["corosync", "-f", "-c", self.conf[i]],
                                            private_dirs={"/run": self.run[i]},
-                                           stdout=log, stderr=subprocess.STDOUT)
+                                           stdout=log, stderr=subprocess.STDOUT, gate=gate)
+        return self.procs[i]
 
     def signal(self, i, sig):
         p = self.procs[i]
@@ -394,10 +397,11 @@ def one_rep(sysm, lab, timeout, verbose):
             raise RuntimeError("%s: %s did not complete in %d s" % (sysm.name, event, limit))
 
     lab.warm_arp()
+    gated = [sysm.start(i, gate=True) for i in ALL]
+    time.sleep(0.2)
     mark = sysm.mark()
     t0 = now()
-    for i in ALL:
-        sysm.start(i)
+    lab.release(gated)
     measure("cold start", ring3, t0, mark)
     time.sleep(1.0)
 
@@ -408,9 +412,11 @@ def one_rep(sysm, lab, timeout, verbose):
     sysm.reap(VICTIM)
     time.sleep(0.5)
 
+    gated = [sysm.start(VICTIM, gate=True)]
+    time.sleep(0.2)
     mark = sysm.mark()
     t0 = now()
-    sysm.start(VICTIM)
+    lab.release(gated)
     measure("restart merge", ring3, t0, mark)
     time.sleep(1.0)
 

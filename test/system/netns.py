@@ -251,12 +251,17 @@ class Lab:
         finally:
             setns(self._home)
 
-    def popen(self, i, argv, private_dirs=None, **kw):
+    def popen(self, i, argv, private_dirs=None, gate=False, **kw):
         """Start argv inside node i's namespace. private_dirs maps a path to
         a directory bind-mounted over it in a mount namespace of the child's
         own (e.g. {"/run": ...} so several corosyncs each have their pid
-        file)."""
+        file). gate=True: the child waits in a shell until release(), then
+        execs argv (same pid): starting a Python child takes tens of ms, too
+        much to include in a timed start."""
         fd = self._fds[i]
+        if gate:
+            argv = ["/bin/sh", "-c", 'read -r _; exec "$@"', "sh"] + list(argv)
+            kw["stdin"] = subprocess.PIPE
         binds = [(os.fsencode(src), os.fsencode(dst)) for dst, src in (private_dirs or {}).items()]
 
         def child():
@@ -271,6 +276,16 @@ class Lab:
         p = subprocess.Popen(argv, preexec_fn=child, **kw)
         self.procs.append(p)
         return p
+
+    @staticmethod
+    def release(procs):
+        """Let gated children (popen(gate=True)) exec, as close together as
+        possible."""
+        for p in procs:
+            p.stdin.write(b"go\n")
+            p.stdin.flush()
+        for p in procs:
+            p.stdin.close()
 
     def run(self, i, argv, check=True, timeout=20):
         return _run(["ip", "netns", "exec", self.names[i]] + list(argv), check=check, timeout=timeout)
@@ -445,14 +460,16 @@ class CohortLab:
     def logfile(self, i):
         return os.path.join(self.dir, "log%d" % (i + 1))
 
-    def start(self, i):
+    def start(self, i, gate=False):
+        """Start node i; with gate=True it waits for Lab.release()."""
         sd = os.path.join(self.dir, "state%d" % (i + 1))
         os.makedirs(sd, exist_ok=True)
         with open(self.logfile(i), "a") as log:
             self.procs[i] = self.lab.popen(
                 i, [self.bin, "-f"] + ([] if self.realtime else ["-p"]) +
                 ["-c", self.conf, "--nodeid", str(i + 1), "--ipc", self.ipc(i), "--state-dir", sd],
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log, stderr=subprocess.STDOUT, gate=gate)
+        return self.procs[i]
 
     def start_all(self):
         for i in range(self.n):
