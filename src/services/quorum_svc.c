@@ -44,6 +44,20 @@ static struct qsvc_out *out_slot(struct quorum_svc *qs)
 	return &qs->outq[(qs->out_head + qs->out_count++) % QSVC_OUTQ];
 }
 
+/* The queue overflowed (the ring refused messages for long): waiting
+ * clients are answered "try again". One whose change had already left may
+ * still see it applied; asking again is harmless. */
+static void fail_pending(struct quorum_svc *qs)
+{
+	for (size_t i = 0; i < QSVC_PENDING; i++) {
+		struct qsvc_pending *p = &qs->pending[i];
+
+		if (p->used && p->client)
+			ipc_respond(p->client->conn, &p->hdr, -EAGAIN, NULL, 0);
+		p->used = false;
+	}
+}
+
 static void send_nodeinfo(struct quorum_svc *qs)
 {
 	struct vq_nodeinfo *ni = malloc(sizeof(*ni));
@@ -56,8 +70,10 @@ static void send_nodeinfo(struct quorum_svc *qs)
 	vq_my_nodeinfo(qs->vq, ni);
 	/* Older queued messages belong to a ring that is gone: the core
 	 * would ignore them anyway, and this one must get through. */
-	if (qs->out_count == QSVC_OUTQ)
+	if (qs->out_count == QSVC_OUTQ) {
 		qs->out_count = 0;
+		fail_pending(qs);
+	}
 	o = out_slot(qs);
 	o->len = vq_msg_encode_nodeinfo(ni, o->buf, sizeof(o->buf));
 	free(ni);

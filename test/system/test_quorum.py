@@ -12,7 +12,7 @@ rules give for that membership, and the milestones of the scenario appear in
 order.
 
 usage: test_quorum.py BUILD_DIR TEST_NAME
-tests: three twonode wfa lms runtime badconf atb"""
+tests: three twonode wfa lms runtime badconf atb lib"""
 import os
 import re
 import signal
@@ -178,6 +178,12 @@ def start_and_form(cl, nodes, timeout=10):
         if not cl.alive(i):
             cl.start(i)
     check(cl.wait(lambda: cl.one_ring(nodes), timeout) is not None, "no ring of %s" % nodes, cl)
+    with open(cl.conf) as f:
+        configured = "provider: corosync_votequorum" in f.read()
+    if configured:
+        out = tool(cl, nodes[0], "-s")[1]
+        check("corosync_votequorum" in out, "cohortd runs without the quorum provider its "
+              "corosync.conf sets (is services_config.quorum passed by the daemon?):\n" + out, cl)
 
 
 # ---- scenarios ---------------------------------------------------------------------------
@@ -390,10 +396,112 @@ def test_atb(base):
               "not quorate after heal")
 
 
+# ---- the libraries called directly (ctypes) -------------------------------------------------
+
+CS = {"OK": 1, "LIBRARY": 2, "TRY_AGAIN": 6, "INVALID_PARAM": 7, "BAD_HANDLE": 9,
+      "NOT_EXIST": 12, "EXIST": 14, "NOT_SUPPORTED": 19}
+
+
+def load_libs():
+    import ctypes as C
+    d = os.path.join(BUILD or "", "src/lib")
+    q = C.CDLL(os.path.join(d, "libquorum.so.5"))
+    v = C.CDLL(os.path.join(d, "libvotequorum.so.8"))
+    return C, q, v
+
+
+def test_lib(base):
+    """Every libquorum/libvotequorum call from a client of our own: the V0
+    model, CHANGES_ONLY, trackstop, contexts, getinfo of unknown nodes,
+    qdevice calls, finalize, a daemon that goes away, and QUORUM_FREE."""
+    C, q, v = load_libs()
+    V0_FN = C.CFUNCTYPE(None, C.c_uint64, C.c_uint32, C.c_uint64, C.c_uint32, C.POINTER(C.c_uint32))
+    VQ_FN = C.CFUNCTYPE(None, C.c_uint64, C.c_uint64, C.c_uint32, C.c_uint32, C.POINTER(C.c_uint32 * 2))
+    EV_FN = C.CFUNCTYPE(None, C.c_uint64, C.c_uint64, C.c_uint32)
+
+    class VqInfo(C.Structure):
+        _fields_ = [(n, C.c_uint) for n in ("node_id", "node_state", "node_votes", "node_expected_votes",
+                                            "highest_expected", "total_votes", "quorum", "flags",
+                                            "qdevice_votes")] + [("qdevice_name", C.c_char * 255)]
+
+    class VqCallbacks(C.Structure):
+        _fields_ = [("quorum", VQ_FN), ("expected", EV_FN), ("nodelist", C.c_void_p)]
+
+    seen, vq_seen = [], []
+    v0 = V0_FN(lambda h, quorate, seq, n, ids: seen.append((quorate, seq, sorted(ids[i] for i in range(n)))))
+    vqf = VQ_FN(lambda h, ctx, quorate, n, nodes: vq_seen.append((ctx, quorate, n)))
+    evf = EV_FN(lambda h, ctx, e: vq_seen.append((ctx, "expected", e)))
+    with Cluster(3, crypto=False, base_addr=base, build_dir=BUILD, tag="q%d" % base) as cl:
+        quorum_conf(cl, ["provider: corosync_votequorum"])
+        start_and_form(cl, [0, 1, 2])
+        os.environ["COHORT_IPC"] = cl.ipc(0)
+        h, t, qr = C.c_uint64(), C.c_uint32(9), C.c_int(-1)
+        cb = (V0_FN * 1)(v0)
+        check(q.quorum_initialize(C.byref(h), cb, C.byref(t)) == CS["OK"] and t.value == 1, "init", cl)
+        check(cl.wait(lambda: q.quorum_getquorate(h, C.byref(qr)) == CS["OK"] and qr.value == 1, 5)
+              is not None, "getquorate", cl)
+        ctx = C.c_void_p()
+        check(q.quorum_context_set(h, C.c_void_p(0x1234)) == CS["OK"], "context_set", cl)
+        check(q.quorum_context_get(h, C.byref(ctx)) == CS["OK"] and ctx.value == 0x1234, "context", cl)
+        check(q.quorum_trackstart(h, 4) == CS["OK"], "trackstart CHANGES_ONLY", cl)
+        check(q.quorum_trackstart(h, 4) == CS["EXIST"], "second trackstart", cl)
+        check(q.quorum_dispatch(h, 4) == CS["TRY_AGAIN"] and not seen, "CHANGES_ONLY sent the current "
+              "state: %s" % seen, cl)
+        vh = C.c_uint64()
+        vcb = VqCallbacks(vqf, evf, None)
+        check(v.votequorum_initialize(C.byref(vh), C.byref(vcb)) == CS["OK"], "vq init", cl)
+        info = VqInfo()
+        check(v.votequorum_getinfo(vh, 0, C.byref(info)) == CS["OK"] and info.node_id == 1 and
+              info.total_votes == 3 and info.quorum == 2 and info.node_state == 1, "getinfo", cl)
+        check(v.votequorum_getinfo(vh, 99, C.byref(info)) == CS["NOT_EXIST"], "getinfo 99", cl)
+        check(v.votequorum_trackstart(vh, C.c_uint64(0xabc), 1) == CS["OK"], "vq CURRENT", cl)
+        check(v.votequorum_dispatch(vh, 2) == CS["OK"] and vq_seen == [(0xabc, 1, 3)],
+              "vq CURRENT callback: %s" % vq_seen, cl)
+        check(v.votequorum_trackstop(vh) == CS["NOT_EXIST"], "CURRENT alone does not track", cl)
+        check(v.votequorum_qdevice_register(vh, b"dev") == CS["NOT_SUPPORTED"], "qdevice", cl)
+        check(v.votequorum_qdevice_poll(vh, b"dev", 1, C.c_uint64(0), C.c_uint64(0)) ==
+              CS["NOT_SUPPORTED"], "qdevice poll", cl)
+        check(v.votequorum_trackstart(vh, C.c_uint64(7), 2) == CS["OK"], "vq CHANGES", cl)
+        check(v.votequorum_setexpected(vh, 4) == CS["OK"], "setexpected 4", cl)
+        # Expected 4 needs 3 votes: losing a node now loses quorum.
+        cl.kill(2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (seen and seen[-1][2] == [1, 2]):
+            q.quorum_dispatch(h, 4)
+            time.sleep(0.02)
+        check(seen and seen[-1][0] == 0 and seen[-1][2] == [1, 2] and seen[-1][1] > 0,
+              "V0 callback after a node left: %s" % seen, cl)
+        check(q.quorum_trackstop(h) == CS["OK"] and q.quorum_trackstop(h) == CS["NOT_EXIST"], "trackstop", cl)
+        while time.monotonic() < deadline and (7, 0, 3) not in vq_seen:
+            v.votequorum_dispatch(vh, 4)
+            time.sleep(0.02)
+        check((7, "expected", 4) in vq_seen and (7, 0, 3) in vq_seen, "vq callbacks: %s" % vq_seen, cl)
+        check(q.quorum_finalize(h) == CS["OK"] and q.quorum_getquorate(h, C.byref(qr)) == CS["BAD_HANDLE"],
+              "finalize", cl)
+        cl.kill(0)
+        check(cl.wait(lambda: v.votequorum_getinfo(vh, 0, C.byref(info)) == CS["LIBRARY"], 5) is not None,
+              "calls after the daemon went away", cl)
+        check(v.votequorum_finalize(vh) == CS["OK"], "finalize after the daemon went away", cl)
+    with Cluster(1, crypto=False, base_addr=base, build_dir=BUILD, tag="q%df" % base) as cl:
+        start_and_form(cl, [0])
+        os.environ["COHORT_IPC"] = cl.ipc(0)
+        h, t = C.c_uint64(), C.c_uint32(9)
+        check(q.quorum_initialize(C.byref(h), None, C.byref(t)) == CS["OK"] and t.value == 0,
+              "QUORUM_FREE type %d" % t.value, cl)
+        check(q.quorum_getquorate(h, C.byref(qr)) == CS["OK"] and qr.value == 1, "FREE is quorate", cl)
+        check(q.quorum_trackstart(h, 3) == CS["OK"] and q.quorum_dispatch(h, 4) == CS["TRY_AGAIN"],
+              "FREE sends callbacks", cl)
+        check(v.votequorum_initialize(C.byref(vh), None) == CS["NOT_EXIST"], "votequorum without provider",
+              cl)
+        rc, out, _ = tool(cl, 0, "-s")
+        check(rc == 0 and "Quorate:          Yes" in out, "-s without provider: %d %s" % (rc, out), cl)
+        q.quorum_finalize(h)
+
+
 TESTS = {
     "three": (test_three, 61), "twonode": (test_twonode, 62), "wfa": (test_wfa, 63),
     "lms": (test_lms, 64), "runtime": (test_runtime, 65), "badconf": (test_badconf, 66),
-    "atb": (test_atb, 67),
+    "atb": (test_atb, 67), "lib": (test_lib, 68),
 }
 
 if __name__ == "__main__":
