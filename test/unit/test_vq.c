@@ -262,6 +262,12 @@ static void test_atb(void)
 	split_4(&t);
 	CHECK(!vqt_quorate(&t, 1) && vqt_quorate(&t, 3) && vqt_quorate(&t, 4));
 	vqt_free(&t);
+}
+
+/* The tie-breaker must never make two halves quorate. */
+static void test_atb_safety(void)
+{
+	struct vqt t;
 
 	/* A node that restarts into the losing half does not tip it over:
 	 * the reference ring is shared through NODEINFO. */
@@ -444,6 +450,7 @@ int main(void)
 	test_two_node();
 	test_wait_for_all();
 	test_atb();
+	test_atb_safety();
 	test_lms();
 	test_lms_window_restarts();
 	test_lms_with_atb();

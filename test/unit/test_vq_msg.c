@@ -75,7 +75,6 @@ static void put32(uint8_t *p, uint32_t v)
 static void test_malformed(void)
 {
 	static struct vq_nodeinfo ni;
-	struct vq_reconfig rc = { { 1, 2 }, 1, 1, VQ_RECONFIG_EXPECTED, 0, 3 };
 	uint8_t good[VQ_MSG_MAX_BYTES], b[VQ_MSG_MAX_BYTES + 8];
 	size_t len;
 
@@ -128,6 +127,13 @@ static void test_malformed(void)
 	ni.tb_count = 0;
 	len = vq_msg_encode_nodeinfo(&ni, b, sizeof(b));
 	CHECK_EQ(decode_copy(b, len), VQ_MSG_E_RANGE); /* ring seq set, no members */
+}
+
+static void test_malformed_other(void)
+{
+	struct vq_reconfig rc = { { 1, 2 }, 1, 1, VQ_RECONFIG_EXPECTED, 0, 3 };
+	uint8_t good[64], b[64];
+	size_t len;
 
 	len = vq_msg_encode_reconfig(&rc, good, sizeof(good));
 	CHECK_EQ(decode_copy(good, len), VQ_MSG_OK);
@@ -191,6 +197,7 @@ int test_vq_msg_main(void)
 {
 	test_roundtrip();
 	test_malformed();
+	test_malformed_other();
 	test_random();
 	return 0;
 }
