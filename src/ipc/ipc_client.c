@@ -1,12 +1,14 @@
 /* IPC client: connection set-up and synchronous requests (see
  * ipc_client.h). */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,6 +21,16 @@
 int ipcc_poll_fd(const struct ipcc *c)
 {
 	return c->epfd;
+}
+
+bool ipcc_congested(const struct ipcc *c)
+{
+	int queued = 0, cap = 0;
+	socklen_t l = sizeof(cap);
+
+	if (ioctl(c->fd, SIOCOUTQ, &queued) || getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &cap, &l))
+		return false;
+	return queued > cap / 2;
 }
 
 bool ipcc_dead(const struct ipcc *c)
@@ -163,10 +175,74 @@ static int recv_resp(struct ipcc *c, uint16_t type, uint32_t req_id, struct ipcc
 	return err;
 }
 
+/* The iovec array [head, payload...]; *iov is stack unless n is large. */
+static struct iovec *frame_iov(struct iovec *stack, uint8_t *head, size_t head_len,
+			       const struct iovec *payload, unsigned n)
+{
+	struct iovec *iov = stack;
+
+	if (n + 1 > IPCC_IOV_STACK && !(iov = malloc((n + 1) * sizeof(*iov))))
+		return NULL;
+	iov[0] = (struct iovec){ .iov_base = head, .iov_len = head_len };
+	if (n)
+		memcpy(iov + 1, payload, n * sizeof(*iov));
+	return iov;
+}
+
+static int send_some(struct ipcc *c, struct iovec *iov, unsigned n)
+{
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = n };
+	size_t total = 0;
+	ssize_t r;
+
+	for (unsigned i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	do
+		r = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno == EAGAIN ? -EAGAIN : -ECONNRESET;
+	if ((size_t)r == total)
+		return 0;
+	/* Part of the frame is in: the rest must follow, whatever it takes. */
+	while (n && (size_t)r >= iov->iov_len) {
+		r -= (ssize_t)iov->iov_len;
+		iov++;
+		n--;
+	}
+	iov->iov_base = (uint8_t *)iov->iov_base + r;
+	iov->iov_len -= (size_t)r;
+	return send_all(c, iov, n);
+}
+
+int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
+	      unsigned n)
+{
+	struct iovec stack[IPCC_IOV_STACK], *iov;
+	int err;
+
+	if (atomic_load(&c->shut))
+		return -ESHUTDOWN;
+	if (atomic_load(&c->dead))
+		return -ECONNRESET;
+	iov = frame_iov(stack, head, head_len, payload, n);
+	if (!iov)
+		return -ENOMEM;
+	ipc_put_u32(head + 8, 0);
+	pthread_mutex_lock(&c->req_lock);
+	err = send_some(c, iov, n + 1);
+	if (err && err != -EAGAIN && !atomic_load(&c->shut))
+		atomic_store(&c->dead, true);
+	pthread_mutex_unlock(&c->req_lock);
+	if (iov != stack)
+		free(iov);
+	return err;
+}
+
 int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
 	      unsigned n, struct ipcc_resp *resp)
 {
-	struct iovec stack[IPCC_IOV_STACK], *iov = stack;
+	struct iovec stack[IPCC_IOV_STACK], *iov;
 	uint32_t id;
 	int err;
 
@@ -174,14 +250,9 @@ int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 		return -ESHUTDOWN;
 	if (atomic_load(&c->dead))
 		return -ECONNRESET;
-	if (n + 1 > IPCC_IOV_STACK) {
-		iov = malloc((n + 1) * sizeof(*iov));
-		if (!iov)
-			return -ENOMEM;
-	}
-	iov[0] = (struct iovec){ .iov_base = head, .iov_len = head_len };
-	if (n)
-		memcpy(iov + 1, payload, n * sizeof(*iov));
+	iov = frame_iov(stack, head, head_len, payload, n);
+	if (!iov)
+		return -ENOMEM;
 	pthread_mutex_lock(&c->req_lock);
 	id = ++c->next_req ? c->next_req : ++c->next_req;
 	ipc_put_u32(head + 8, id);

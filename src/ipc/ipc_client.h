@@ -59,6 +59,16 @@ bool ipcc_dead(const struct ipcc *c);
 int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
 	      unsigned n, struct ipcc_resp *resp);
 
+/* A request that gets no answer: sent only if the socket takes it now
+ * (-EAGAIN otherwise, nothing sent); a frame the socket took in part is
+ * finished before returning. */
+int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
+	      unsigned n);
+
+/* True while the daemon is behind on our requests: more than half of the
+ * request socket's buffer is waiting to be read. */
+bool ipcc_congested(const struct ipcc *c);
+
 /* Next complete event: 1 and *ev filled, 0 when none is available now,
  * -ECONNRESET when the daemon has gone and every queued event was handed
  * out, -ESHUTDOWN after ipcc_shutdown, -EPROTO on a corrupt stream. */

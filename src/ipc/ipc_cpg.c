@@ -37,12 +37,15 @@ int cpg_ipc_mcast_decode(const uint8_t *b, size_t len, struct cpg_ipc_mcast *out
 	ipc_rd_init(&r, b, len);
 	out->guarantee = ipc_rd_u8(&r);
 	out->frag = ipc_rd_u8(&r);
-	if (ipc_rd_u16(&r) != 0)
-		return -EPROTO;
+	out->flags = ipc_rd_u16(&r);
 	out->total_len = ipc_rd_u32(&r);
 	out->len = ipc_rd_left(&r);
 	out->data = ipc_rd_bytes(&r, out->len);
-	if (r.bad || out->guarantee > 3 || out->frag > CPG_FRAG_WHOLE)
+	if (r.bad || out->guarantee > 3 || out->frag > CPG_FRAG_WHOLE ||
+	    (out->flags & ~CPG_MCAST_ASYNC))
+		return -EPROTO;
+	/* Only whole messages go without an answer. */
+	if ((out->flags & CPG_MCAST_ASYNC) && out->frag != CPG_FRAG_WHOLE)
 		return -EPROTO;
 	/* A whole message says its own length; a fragment can't exceed it. */
 	if (out->frag == CPG_FRAG_WHOLE && out->total_len != out->len)
@@ -228,6 +231,11 @@ size_t cpg_ipc_mcast_head_encode(uint8_t *buf, size_t cap, uint32_t req_id, uint
 	ipc_wr_u16(&w, 0);
 	ipc_wr_u32(&w, total_len);
 	return CPG_IPC_MCAST_HEAD;
+}
+
+void cpg_ipc_mcast_set_flags(uint8_t *head, uint16_t flags)
+{
+	ipc_put_u16(head + IPC_HDR_LEN + 2, flags);
 }
 
 size_t cpg_ipc_iter_req_encode(uint8_t *buf, size_t cap, uint32_t req_id,

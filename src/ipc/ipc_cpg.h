@@ -49,9 +49,15 @@ struct cpg_ipc_name {
 	uint8_t value[IPC_NAME_MAX];
 };
 
+/* MCAST request flags. ASYNC: the client does not wait for an answer (an
+ * atomic message from a joined client); the daemon keeps it until the ring
+ * takes it, and the socket buffer is the client's bounded queue. */
+#define CPG_MCAST_ASYNC 0x1u
+
 struct cpg_ipc_mcast {
 	uint8_t guarantee; /* cpg_guarantee_t */
 	uint8_t frag;
+	uint16_t flags;	    /* CPG_MCAST_* */
 	uint32_t total_len; /* whole message length (FIRST and WHOLE) */
 	const uint8_t *data;
 	size_t len;
@@ -129,6 +135,8 @@ size_t cpg_ipc_name_req_encode(uint8_t *buf, size_t cap, uint16_t type, uint32_t
 			       const struct cpg_ipc_name *name);
 size_t cpg_ipc_mcast_head_encode(uint8_t *buf, size_t cap, uint32_t req_id, uint8_t guarantee,
 				 uint8_t frag, uint32_t total_len, size_t payload_len);
+/* The same head with flags (CPG_MCAST_ASYNC). */
+void cpg_ipc_mcast_set_flags(uint8_t *head, uint16_t flags);
 size_t cpg_ipc_iter_req_encode(uint8_t *buf, size_t cap, uint32_t req_id,
 			       const struct cpg_ipc_iter_req *q);
 size_t cpg_ipc_deliver_head_encode(uint8_t *buf, size_t cap, const struct cpg_ipc_deliver *d,

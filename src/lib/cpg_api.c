@@ -262,7 +262,12 @@ static cs_error_t name_request(cpg_handle_t handle, uint16_t type, const struct 
 	if (!in)
 		return err;
 	len = cpg_ipc_name_req_encode(head, sizeof(head), type, 0, &n);
+	/* Under send_lock: no multicast slips between the answer and the flag. */
+	pthread_mutex_lock(&in->send_lock);
 	err = cslib_error(cpgl_call(in, head, len, NULL, 0, NULL));
+	if (err == CS_OK)
+		atomic_store(&in->joined, type == CPG_IPC_JOIN);
+	pthread_mutex_unlock(&in->send_lock);
 	cpgl_put(in);
 	return err;
 }
@@ -349,16 +354,22 @@ CS_EXPORT cs_error_t cpg_local_get(cpg_handle_t handle, unsigned int *local_node
 	return err;
 }
 
+/* Answered here, without asking the daemon: a request would queue behind
+ * the very multicasts that fill the ring. Enabled while the daemon is
+ * behind on our queued messages (then CS_ERR_TRY_AGAIN is near). */
 CS_EXPORT cs_error_t cpg_flow_control_state_get(cpg_handle_t handle,
 						cpg_flow_control_state_t *flow_control_enabled)
 {
-	uint32_t v;
+	struct cpgl_inst *in;
 	cs_error_t err;
 
 	if (!flow_control_enabled)
 		return CS_ERR_INVALID_PARAM;
-	err = u32_request(handle, CPG_IPC_FLOW, &v);
-	if (err == CS_OK)
-		*flow_control_enabled = v ? CPG_FLOW_CONTROL_ENABLED : CPG_FLOW_CONTROL_DISABLED;
-	return err;
+	in = cpgl_get(handle, &err);
+	if (!in)
+		return err;
+	*flow_control_enabled =
+		ipcc_congested(in->conn) ? CPG_FLOW_CONTROL_ENABLED : CPG_FLOW_CONTROL_DISABLED;
+	cpgl_put(in);
+	return CS_OK;
 }

@@ -38,6 +38,9 @@ struct cpgl_inst {
 	uint32_t nodeid;
 	uint32_t max_atomic;
 	atomic_bool finalized;
+	/* Joined as far as the daemon answered join/leave: atomic multicasts
+	 * of a joined handle go without waiting for an answer. */
+	atomic_bool joined;
 	/* Recursive: a callback may call cpg_dispatch again. */
 	pthread_mutex_t disp_lock;
 	/* Keeps the fragments of one message together. */

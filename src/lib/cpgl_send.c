@@ -81,10 +81,15 @@ static int mcast(struct cpgl_inst *in, uint8_t g, const struct iovec *iov, unsig
 	int rc;
 
 	pthread_mutex_lock(&in->send_lock);
-	if (total <= in->max_atomic) {
+	if (!atomic_load(&in->joined)) {
+		rc = -ENOENT; /* Corosync says CS_OK and drops it; we say so */
+	} else if (total <= in->max_atomic) {
+		/* Queued, not waited for: the socket buffer is our bounded queue
+		 * and -EAGAIN (CS_ERR_TRY_AGAIN) says it is full. */
 		cpg_ipc_mcast_head_encode(head, sizeof(head), 0, g, CPG_FRAG_WHOLE, (uint32_t)total,
 					  total);
-		rc = cpgl_call(in, head, sizeof(head), iov, n, NULL);
+		cpg_ipc_mcast_set_flags(head, CPG_MCAST_ASYNC);
+		rc = ipcc_send(in->conn, head, sizeof(head), iov, n);
 	} else {
 		rc = send_fragments(in, g, iov, n, total);
 	}
@@ -204,7 +209,10 @@ CS_EXPORT cs_error_t cpg_zcb_mcast_joined(cpg_handle_t handle, cpg_guarantee_t g
 		pthread_mutex_lock(&in->send_lock);
 		cpg_ipc_mcast_head_encode(z->head, sizeof(z->head), 0, (uint8_t)guarantee,
 					  CPG_FRAG_WHOLE, (uint32_t)msg_len, msg_len);
-		rc = cpgl_call(in, z->head, sizeof(z->head) + msg_len, NULL, 0, NULL);
+		cpg_ipc_mcast_set_flags(z->head, CPG_MCAST_ASYNC);
+		rc = atomic_load(&in->joined) ?
+			     ipcc_send(in->conn, z->head, sizeof(z->head) + msg_len, NULL, 0) :
+			     -ENOENT;
 		pthread_mutex_unlock(&in->send_lock);
 	} else {
 		struct iovec iov = { .iov_base = msg, .iov_len = msg_len };

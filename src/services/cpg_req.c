@@ -171,17 +171,52 @@ static enum ipc_req_rc mcast_later(struct cpg_conn *c)
 	return IPC_RETRY;
 }
 
+static void mcast_head(struct cpg_conn *c, const struct cpg_ipc_mcast *m, uint8_t *head,
+		       struct iovec *iov)
+{
+	iov[0].iov_base = head;
+	iov[0].iov_len =
+		cpg_msg_mcast_head_encode(head, CPG_MSG_MCAST_HEAD_MAX, m->guarantee, m->frag,
+					  c->pid, c->id, m->total_len, &c->intent_group);
+	iov[1] = (struct iovec){ .iov_base = (void *)m->data, .iov_len = m->len };
+}
+
+/* A whole message the client did not wait for: it can't be refused any
+ * more, so it waits for the ring (the connection stops being read) and
+ * nothing is answered. */
+static enum ipc_req_rc mcast_async(struct cpg_svc *s, struct cpg_conn *c,
+				   const struct cpg_ipc_mcast *m)
+{
+	uint8_t head[CPG_MSG_MCAST_HEAD_MAX];
+	struct iovec iov[2];
+	int rc;
+
+	if (!c->intent_joined)
+		return malformed(c, "multicast without a group");
+	if (ring_busy(s))
+		return mcast_later(c);
+	mcast_head(c, m, head, iov);
+	rc = cpg_send(s, iov, 2, m->guarantee == 3 ? TOTEM_SAFE : TOTEM_AGREED);
+	if (rc == -EAGAIN)
+		return mcast_later(c);
+	if (rc)
+		return malformed(c, "multicast refused by the ring");
+	return IPC_DONE;
+}
+
 static enum ipc_req_rc req_mcast(struct cpg_svc *s, struct cpg_conn *c, const struct ipc_hdr *h,
 				 const uint8_t *body, size_t len)
 {
 	struct cpg_ipc_mcast m;
 	uint8_t head[CPG_MSG_MCAST_HEAD_MAX];
-	struct iovec iov[2] = { { .iov_base = head } };
+	struct iovec iov[2];
 	bool first, last;
 	int rc;
 
 	if (cpg_ipc_mcast_decode(body, len, &m))
 		return malformed(c, "malformed mcast request");
+	if (m.flags & CPG_MCAST_ASYNC)
+		return mcast_async(s, c, &m);
 	first = m.frag & CPG_FRAG_FIRST;
 	last = m.frag & CPG_FRAG_LAST;
 	if (!c->intent_joined) {
@@ -192,9 +227,7 @@ static enum ipc_req_rc req_mcast(struct cpg_svc *s, struct cpg_conn *c, const st
 		return respond(c, h, -EINVAL);
 	if (ring_busy(s))
 		return first ? respond(c, h, -EAGAIN) : mcast_later(c);
-	iov[0].iov_len = cpg_msg_mcast_head_encode(head, sizeof(head), m.guarantee, m.frag, c->pid,
-						   c->id, m.total_len, &c->intent_group);
-	iov[1] = (struct iovec){ .iov_base = (void *)m.data, .iov_len = m.len };
+	mcast_head(c, &m, head, iov);
 	if (first)
 		c->first_seen = false;
 	if (last && !first) {

@@ -70,6 +70,7 @@ static void fz_request(const struct ipc_hdr *h, const uint8_t *b, size_t len)
 			FZ_CHECK(m.len <= m.total_len && m.total_len <= CPG_IPC_MAX_MSG);
 			cpg_ipc_mcast_head_encode(fz_out, sizeof(fz_out), 0, m.guarantee, m.frag,
 						  m.total_len, m.len);
+			cpg_ipc_mcast_set_flags(fz_out, m.flags);
 			FZ_CHECK(!memcmp(fz_out + IPC_HDR_LEN, b, 8) && m.data == b + 8);
 		}
 		break;

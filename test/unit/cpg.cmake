@@ -29,3 +29,9 @@ add_executable(test_ipc_server ${_cpg_dir}/test_ipc_server.c ${_cpg_loop})
 target_link_libraries(test_ipc_server PRIVATE cohort_ipc cohort_ipcclient)
 add_test(NAME ipc_server COMMAND test_ipc_server)
 set_tests_properties(ipc_server PROPERTIES LABELS unit TIMEOUT 120)
+
+# CPG ring message codec.
+add_executable(test_cpg_msg ${_cpg_dir}/test_cpg_msg.c ${CMAKE_SOURCE_DIR}/src/services/cpg_msg.c)
+target_link_libraries(test_cpg_msg PRIVATE cohort_ipcproto)
+add_test(NAME cpg_msg COMMAND test_cpg_msg)
+set_tests_properties(cpg_msg PROPERTIES LABELS unit)

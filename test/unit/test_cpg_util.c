@@ -188,3 +188,16 @@ void tcli_wait_line(struct tcli *c, const char *needle)
 {
 	tcli_wait(c, tcli_has_line, needle, 10000, needle);
 }
+
+cs_error_t tjoin(cpg_handle_t h, const struct cpg_name *g)
+{
+	cs_error_t e;
+
+	for (int i = 0; i < 10000; i++) {
+		e = cpg_join(h, g);
+		if (e != CS_ERR_TRY_AGAIN)
+			return e;
+		poll(NULL, 0, 1); /* back off, as a client would */
+	}
+	return e;
+}

@@ -55,6 +55,9 @@ void tcli_wait_line(struct tcli *c, const char *needle);
 /* Index of the first line containing needle, or -1. */
 long tcli_find(const struct tcli *c, const char *needle, size_t from);
 void tcli_dump(const struct tcli *c, const char *title);
+/* cpg_join, retried while the daemon says CS_ERR_TRY_AGAIN (as
+ * applications do), for at most 10 s. */
+cs_error_t tjoin(cpg_handle_t h, const struct cpg_name *g);
 /* True when fd has something to read within timeout_ms. */
 bool fd_readable(int fd, int timeout_ms);
 

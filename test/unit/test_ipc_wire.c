@@ -117,7 +117,9 @@ static void test_mcast(void)
 	CHECK(mcast_body(0, CPG_FRAG_WHOLE, 0, 0, 0, &m) == 0 && m.len == 0);
 	CHECK(mcast_body(4, CPG_FRAG_WHOLE, 0, 10, 10, &m) == -EPROTO); /* guarantee */
 	CHECK(mcast_body(2, 4, 0, 10, 10, &m) == -EPROTO);		/* frag bits */
-	CHECK(mcast_body(2, CPG_FRAG_WHOLE, 1, 10, 10, &m) == -EPROTO); /* reserved */
+	CHECK(mcast_body(2, CPG_FRAG_WHOLE, 1, 10, 10, &m) == 0 && m.flags == CPG_MCAST_ASYNC);
+	CHECK(mcast_body(2, CPG_FRAG_WHOLE, 2, 10, 10, &m) == -EPROTO); /* unknown flag */
+	CHECK(mcast_body(2, CPG_FRAG_FIRST, 1, 20, 10, &m) == -EPROTO); /* async fragment */
 	CHECK(mcast_body(2, CPG_FRAG_WHOLE, 0, 11, 10, &m) == -EPROTO); /* whole != total */
 	CHECK(mcast_body(2, CPG_FRAG_FIRST, 0, 5, 10, &m) == -EPROTO);	/* part > total */
 	CHECK(mcast_body(2, CPG_FRAG_FIRST, 0, CPG_IPC_MAX_MSG + 1, 10, &m) == -EPROTO);
