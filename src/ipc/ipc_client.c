@@ -231,7 +231,9 @@ int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 	ipc_put_u32(head + 8, 0);
 	pthread_mutex_lock(&c->req_lock);
 	err = send_some(c, iov, n + 1);
-	if (err && err != -EAGAIN && !atomic_load(&c->shut))
+	if (err && atomic_load(&c->shut))
+		err = -ESHUTDOWN;
+	else if (err && err != -EAGAIN)
 		atomic_store(&c->dead, true);
 	pthread_mutex_unlock(&c->req_lock);
 	if (iov != stack)
@@ -259,7 +261,9 @@ int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 	err = send_all(c, iov, n + 1);
 	if (!err)
 		err = recv_resp(c, ipc_get_u16(head + 4), id, resp);
-	if (err && err != -ENOMEM && !atomic_load(&c->shut))
+	if (err && atomic_load(&c->shut))
+		err = -ESHUTDOWN; /* finalized under us, not a daemon failure */
+	else if (err && err != -ENOMEM)
 		atomic_store(&c->dead, true);
 	pthread_mutex_unlock(&c->req_lock);
 	if (iov != stack)

@@ -107,6 +107,8 @@ static cs_error_t connect_inst(struct cpgl_inst *in, unsigned v1_flags)
 			hello.flags |= CPG_IPC_HELLO_INITIAL;
 	}
 	err = ipcc_connect(ipc_name(), CPG_IPC_SERVICE_NAME, &hello, &r, &in->conn);
+	if (err == -ENAMETOOLONG)
+		return CS_ERR_LIBRARY; /* COHORT_IPC names no reachable daemon */
 	if (err)
 		return cslib_error(err);
 	in->nodeid = r.nodeid;
