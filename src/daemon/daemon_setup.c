@@ -184,7 +184,10 @@ static int setup_services(struct daemon *d)
 #ifdef COHORT_HAVE_SERVICES
 	struct svc_host *host = &d->host;
 	struct services_config sc = { .ipc_name = d->ipc_name,
-				      .client_buffer_max_bytes = 64u << 20 };
+				      .client_buffer_max_bytes = 64u << 20,
+				      .quorum = &d->cfg->quorum,
+				      .nodes = d->cfg->nodes,
+				      .node_count = d->cfg->node_count };
 
 	host->ctx = d;
 	host->loop = d->loop;
