@@ -11,6 +11,8 @@
 #define SIM_RUN_MSGS 200000u	   /* workload messages per run, to bound memory */
 #define SIM_RUN_EVENTS 80000000ull /* a run past this is stuck in a busy loop */
 #define SIM_FAULTS_MAX 64u
+#define SIM_DRAIN_STEP_US 500000ull  /* the drain grows by this while queues hold messages */
+#define SIM_DRAIN_MAX_US 20000000ull /* ... up to this long after the workload stops */
 
 /* One packet on the wire, shared by every receiver of one send. */
 struct sim_pkt {

@@ -102,11 +102,46 @@ static void dispatch(struct sim *s, struct sim_ev *ev)
 		sim_work_topup(s, ev->node);
 }
 
+static bool queues_empty(const struct sim *s)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->node[i].up && totem_submit_space(s->node[i].t) < s->cfg.send_queue_max_msgs)
+			return false;
+	return true;
+}
+
+/* A loaded ring may still hold seconds of queued messages when the drain
+ * ends: extend it while any queue is non-empty, then once more so that what
+ * was sent last is delivered everywhere; the cap keeps a stuck ring a
+ * reported failure instead of an endless run. */
+static bool drain_more(struct sim *s, bool *grace)
+{
+	if (s->o->workload != SIM_WL_RANDOM || s->o->duration_us ||
+	    s->end_at >= s->work_end + SIM_DRAIN_MAX_US)
+		return false;
+	if (!queues_empty(s)) {
+		*grace = true;
+		s->end_at += SIM_DRAIN_STEP_US;
+		return true;
+	}
+	if (*grace) {
+		*grace = false;
+		s->end_at += SIM_DRAIN_STEP_US;
+		return true;
+	}
+	return false;
+}
+
 static void run_loop(struct sim *s)
 {
 	struct sim_ev ev;
+	bool grace = false;
 
 	while (sim_pop(s, &ev)) {
+		if (ev.t > s->end_at && drain_more(s, &grace)) {
+			sim_push(s, &ev);
+			continue;
+		}
 		if (ev.t > s->end_at) {
 			if (ev.type == SIM_EV_PACKET)
 				sim_pkt_put(ev.u.pkt);
