@@ -204,8 +204,11 @@ int main(int argc, char **argv)
 		       r->nodes, r->payload, r->dps, r->vmps, r->cpu, r->lat_us[0], r->lat_rot[0],
 		       r->lat_us[1], r->lat_rot[1], r->rot_us);
 	}
-	printf("target: >= 2000000 deliveries per CPU-second at 3 nodes, 64 B: %s\n",
-	       rows[0].dps >= 2e6 ? "met" : "NOT met");
+	if (b.check)
+		printf("check: every run above passed the checker (timings include it)\n");
+	else
+		printf("target: >= 2000000 deliveries per CPU-second at 3 nodes, 64 B: %s\n",
+		       rows[0].dps >= 2e6 ? "met" : "NOT met");
 	sim_destroy(b.s);
 	return 0;
 }

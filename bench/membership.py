@@ -107,6 +107,12 @@ class Cohort:
     def ipc_name(self, i):
         return self.c.ipc(i)
 
+    def dump(self, out):
+        for i in ALL:
+            out.write("---- Cohort node %d: status: %s\n     stats: %s\n---- log (tail):\n%s\n" % (
+                i + 1, (self.c.ctl(i, "status") or "(no answer)").replace("\n", "; "),
+                (self.c.ctl(i, "stats") or "").replace("\n", "; "), self.c.log(i)[-2500:]))
+
     def libcpg(self):
         """Cohort's libcpg.so.4 in the build tree, once it exists."""
         d = os.path.dirname(os.path.dirname(os.path.dirname(self.c.bin)))  # build dir
@@ -281,6 +287,10 @@ class Corosync:
     def ipc_name(self, i):
         return ""
 
+    def dump(self, out):
+        for i in ALL:
+            out.write("---- Corosync node %d log (tail):\n%s\n" % (i + 1, self.log(i)[-2500:]))
+
     def libcpg(self):
         for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"):
             f = os.path.join(d, "libcpg.so.4")
@@ -381,8 +391,16 @@ def now():
     return time.monotonic(), time.time()
 
 
+class RepFailed(Exception):
+    def __init__(self, what, partial):
+        super().__init__(what)
+        self.partial = partial
+
+
 def one_rep(sysm, lab, timeout, verbose):
-    """One cold start .. graceful stop sequence; {event: (seconds, post-sync seconds)}."""
+    """One cold start .. graceful stop sequence; {event: (seconds, post-sync
+    seconds)}. Raises RepFailed (with what was measured) when an event does
+    not complete in `timeout` s; the caller stops the system and goes on."""
     r = {}
     ring3 = {i: (1, 2, 3) for i in ALL}
     ring2 = {i: (1, 2) for i in SURV}
@@ -394,7 +412,7 @@ def one_rep(sysm, lab, timeout, verbose):
             print("  %-8s %-15s %s" % (sysm.name, event, "%.1f ms" % (t * 1000) if t is not None else "TIMEOUT"),
                   flush=True)
         if t is None:
-            raise RuntimeError("%s: %s did not complete in %d s" % (sysm.name, event, limit))
+            raise RepFailed("%s: %s did not complete in %d s" % (sysm.name, event, limit), r)
 
     lab.warm_arp()
     gated = [sysm.start(i, gate=True) for i in ALL]
@@ -425,7 +443,8 @@ def one_rep(sysm, lab, timeout, verbose):
     lab.isolate(VICTIM)
     t, _ = sysm.wait({**ring2, VICTIM: (3,)}, t_cut[0], t_cut[1], timeout, mark)
     if t is None:
-        raise RuntimeError("%s: sides did not form their own rings after the partition" % sysm.name)
+        raise RepFailed("%s: the sides did not form rings of their own within %d s of the partition"
+                        % (sysm.name, timeout), r)
     time.sleep(0.5)
     mark = sysm.mark()
     _, t_end = lab.heal([VICTIM])
@@ -561,6 +580,7 @@ def main():
     results = {}
     losses = {}
     loaded = {}
+    failures = []
     with Lab(3) as lab:
         systems = []
         if args.only != "corosync":
@@ -575,8 +595,18 @@ def main():
                 if verbose:
                     print("repetition %d/%d" % (rep + 1, args.reps), flush=True)
                 for s in systems:
-                    r = one_rep(s, lab, args.timeout, verbose)
+                    try:
+                        r = one_rep(s, lab, args.timeout, verbose)
+                    except RepFailed as e:
+                        failures.append("repetition %d: %s" % (rep + 1, e))
+                        print("  FAILED: %s" % e, flush=True)
+                        s.dump(sys.stdout)
+                        s.stop_all()
+                        lab.heal()
+                        r = e.partial
                     for e, (t, post) in r.items():
+                        if t is None:
+                            continue
                         results[s.name][e].append(t)
                         if post is not None:
                             results[s.name + " post-sync"][e].append(post)
@@ -612,7 +642,8 @@ def main():
             v = results[n][e]
             med = statistics.median(v) if v else None
             meds.append(med)
-            cells.append("%s (%s-%s)" % (fmt_ms(med), fmt_ms(min(v)), fmt_ms(max(v))) if v else "-")
+            cells.append("%s (%s-%s)%s" % (fmt_ms(med), fmt_ms(min(v)), fmt_ms(max(v)),
+                                           "" if len(v) == args.reps else " n=%d" % len(v)) if v else "-")
         row = "| %s | %s" % (e, " | ".join(cells))
         if len(names) == 2:
             row += " | %s" % ("%.0fx" % (meds[1] / meds[0]) if meds[0] and meds[1] else "-")
@@ -640,6 +671,8 @@ def main():
             row += " | -"
         print(row + " | 0 |")
     print()
+    for f in failures:
+        print("FAILED %s (left out of the medians)" % f)
     if "Corosync post-sync" in results and results["Corosync post-sync"]["cold start"]:
         print("Corosync after service synchronization ([QUORUM] Members line), medians: " + ", ".join(
             "%s %s" % (e, fmt_ms(statistics.median(v))) for e, v in results["Corosync post-sync"].items() if v))
@@ -650,12 +683,12 @@ def main():
         print("%s: %s" % (s.name, s.describe()))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"reps": args.reps, "results": results,
+            json.dump({"reps": args.reps, "results": results, "failures": failures,
                        "loss": {k: {"per_node": v[0], "dropped": v[1]} for k, v in losses.items()},
                        "loss_loaded": {k: (None if v is None else {"per_node": v[0], "dropped": v[1]})
                                        for k, v in loaded.items()},
                        "loss_seconds": args.loss_seconds}, f, indent=1)
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
