@@ -373,6 +373,24 @@ uint64_t chk_max_ring_seq(const struct chk *c, uint32_t node)
 	return c->node[node].max_seq;
 }
 
+bool chk_pending(const struct chk *c)
+{
+	for (uint32_t i = 0; i < c->msg_n; i++) {
+		const struct chk_msg *m = &c->msg[i];
+		const struct chk_node *s = &c->node[m->sender];
+
+		if (s->alive && s->inc == m->inc && !(m->mask & (1ull << m->sender)))
+			return true;
+		if (!(m->flags & CHK_M_KEYED))
+			continue;
+		for (uint32_t k = 0; k < c->n; k++)
+			if (c->node[k].alive && c->node[k].cur == m->cfg &&
+			    !(m->mask & (1ull << k)))
+				return true;
+	}
+	return false;
+}
+
 int chk_violation(const struct chk *c)
 {
 	return c->violation;

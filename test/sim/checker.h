@@ -66,6 +66,10 @@ int chk_finish(struct chk *c, uint64_t now, const struct chk_live *live);
 
 /* Print every event kept for node (the last few thousand). */
 void chk_dump(struct chk *c, uint32_t node, FILE *out);
+/* Whether a delivery that liveness will require is still outstanding: a live
+ * sender has not delivered its own message, or a node in the ring a message
+ * was sent in has not delivered it. */
+bool chk_pending(const struct chk *c);
 int chk_violation(const struct chk *c);
 const char *chk_prop_name(int prop);
 uint64_t chk_delivered(const struct chk *c);

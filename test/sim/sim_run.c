@@ -110,35 +110,27 @@ static bool queues_empty(const struct sim *s)
 	return true;
 }
 
-/* A loaded ring may still hold seconds of queued messages when the drain
- * ends: extend it while any queue is non-empty, then once more so that what
- * was sent last is delivered everywhere; the cap keeps a stuck ring a
+/* A loaded ring may still hold seconds of queued and in-flight messages
+ * when the drain ends: extend it while a queue is non-empty or the checker
+ * still waits for a delivery liveness requires; the cap keeps a stuck ring a
  * reported failure instead of an endless run. */
-static bool drain_more(struct sim *s, bool *grace)
+static bool drain_more(struct sim *s)
 {
 	if (s->o->workload != SIM_WL_RANDOM || s->o->duration_us ||
 	    s->end_at >= s->work_end + SIM_DRAIN_MAX_US)
 		return false;
-	if (!queues_empty(s)) {
-		*grace = true;
-		s->end_at += SIM_DRAIN_STEP_US;
-		return true;
-	}
-	if (*grace) {
-		*grace = false;
-		s->end_at += SIM_DRAIN_STEP_US;
-		return true;
-	}
-	return false;
+	if (queues_empty(s) && !(s->chk && chk_pending(s->chk)))
+		return false;
+	s->end_at += SIM_DRAIN_STEP_US;
+	return true;
 }
 
 static void run_loop(struct sim *s)
 {
 	struct sim_ev ev;
-	bool grace = false;
 
 	while (sim_pop(s, &ev)) {
-		if (ev.t > s->end_at && drain_more(s, &grace)) {
+		if (ev.t > s->end_at && drain_more(s)) {
 			sim_push(s, &ev);
 			continue;
 		}
