@@ -281,6 +281,53 @@ static void test_totem_confchg(void)
 	tcli_close(&c);
 }
 
+/* A callback may call anything: here a multicast, a membership query and a
+ * nested dispatch from inside a delivery. */
+static int nested_depth, nested_seen;
+
+static void nested_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid, uint32_t pid,
+			   void *msg, size_t len)
+{
+	struct cpg_address m[CPG_MEMBERS_MAX];
+	struct iovec iov = { .iov_base = "second", .iov_len = 6 };
+	int n = 0;
+
+	(void)nodeid;
+	(void)pid;
+	nested_seen++;
+	if (len != 5 || memcmp(msg, "first", 5))
+		return;
+	CHECK_CS(cpg_membership_get(h, (struct cpg_name *)g, m, &n), CS_OK);
+	CHECK(n == 1);
+	CHECK_CS(cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1), CS_OK);
+	CHECK_CS(cpg_local_get(h, &(unsigned){ 0 }), CS_OK); /* "second" is out */
+	nested_depth++;
+	CHECK_CS(cpg_dispatch(h, CS_DISPATCH_ALL), CS_OK);
+	nested_depth--;
+	CHECK(nested_seen == 2);
+}
+
+static void test_api_from_callbacks(void)
+{
+	cpg_callbacks_t cb = { .cpg_deliver_fn = nested_deliver };
+	struct cpg_name g = tname("nested");
+	struct iovec iov = { .iov_base = "first", .iov_len = 5 };
+	cpg_handle_t h;
+	int fd;
+
+	setenv("COHORT_IPC", ipc1, 1);
+	CHECK_CS(cpg_initialize(&h, &cb), CS_OK);
+	CHECK_CS(cpg_fd_get(h, &fd), CS_OK);
+	CHECK_CS(cpg_join(h, &g), CS_OK);
+	CHECK_CS(cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1), CS_OK);
+	while (nested_seen < 2) {
+		CHECK(fd_readable(fd, 10000));
+		CHECK_CS(cpg_dispatch(h, CS_DISPATCH_ALL), CS_OK);
+	}
+	CHECK(nested_depth == 0);
+	CHECK_CS(cpg_finalize(h), CS_OK);
+}
+
 int main(void)
 {
 	struct tring_opts o = { .nodes = 1, .reentrant = true };
@@ -302,6 +349,7 @@ int main(void)
 	test_membership_iteration();
 	test_zcb();
 	test_totem_confchg();
+	test_api_from_callbacks();
 	tring_free(r);
 	printf("cpg_lib: all tests passed\n");
 	return 0;

@@ -381,6 +381,32 @@ static void test_slow_client(const char *ipc)
 	tcli_close(&c);
 }
 
+/* A user outside root, the daemon's uid and the allow list: refused. */
+static void test_access(void)
+{
+	struct child k;
+
+	if (geteuid() != 0) {
+		printf("access: not root, skipped\n");
+		return;
+	}
+	k.pid = fork();
+	CHECK(k.pid >= 0);
+	if (k.pid == 0) {
+		cpg_handle_t h;
+
+		setenv("COHORT_IPC", ipc1, 1);
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		_exit(cpg_initialize(&h, NULL) == CS_ERR_ACCESS ? 0 : 1);
+	}
+	{
+		int st = 0;
+
+		CHECK(waitpid(k.pid, &st, 0) == k.pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+}
+
 static void test_daemon_gone(struct tring *r)
 {
 	struct tcli c;
@@ -427,6 +453,7 @@ int main(void)
 	test_flow_control(r);
 	test_queue_full_no_loss();
 	test_threads();
+	test_access();
 	test_daemon_gone(r);
 	tring_free(r);
 
