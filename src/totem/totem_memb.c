@@ -201,7 +201,8 @@ static void start_regular_token(struct totem_node *t)
 static void recovery_enter(struct totem_node *t)
 {
 	const struct wire_commit *c = &t->commit;
-	uint64_t low = UINT64_MAX;
+	uint64_t low = UINT64_MAX, top = 0;
+	uint32_t top_node = 0;
 
 	t->state = TOTEM_RECOVERY;
 	t->ring_id.rep = c->ring_id.rep;
@@ -216,13 +217,22 @@ static void recovery_enter(struct totem_node *t)
 			totem_set_add(t->trans_memb, &t->trans_count, e->nodeid);
 			if (e->my_aru < low)
 				low = e->my_aru;
+			if (e->my_aru > top || (e->my_aru == top && e->nodeid < top_node)) {
+				top = e->my_aru;
+				top_node = e->nodeid;
+			}
 		}
 	}
 	totem_set_add(t->trans_memb, &t->trans_count, t->cfg.nodeid);
 	store_reset(t, &t->rec, t->ring_id);
 	order_begin_ring(t);
 	t->recq_head = t->recq_count = 0;
-	/* Re-send every old packet some transitional member may lack. */
+	/* Re-send every old packet some transitional member may lack. Up to the
+	 * highest aru, the member owning it has them all and alone re-sends
+	 * them; above it, everyone who holds a packet re-sends it. Without
+	 * this every member would fill each token visit with the same copies. */
+	if (top_node != t->cfg.nodeid && top > low)
+		low = top;
 	for (uint64_t q = low + 1; t->have_ops && q <= t->ops.high; q++) {
 		if (q < t->ops.base || q - t->ops.base >= STORE_CAP)
 			continue;

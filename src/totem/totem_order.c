@@ -169,8 +169,12 @@ void order_on_mcast(struct totem_node *t, const struct wire_packet *p, const uin
 
 	if (t->state == TOTEM_RECOVERY && ring_eq(m->ring_id, t->rec.ring_id)) {
 		s = &t->rec;
-	} else if (t->have_ops && ring_eq(m->ring_id, t->ops.ring_id)) {
-		s = &t->ops; /* also in gather/commit: every old packet helps recovery */
+	} else if (t->have_ops && t->state != TOTEM_RECOVERY &&
+		   ring_eq(m->ring_id, t->ops.ring_id)) {
+		/* In gather/commit every old packet helps recovery. Once recovery
+		 * has begun, old packets only count when they come encapsulated
+		 * on the new ring, so all members agree on what the old ring held. */
+		s = &t->ops;
 	} else {
 		t->stats.rx_foreign++;
 		return;
