@@ -22,33 +22,53 @@ struct pctx {
 	bool resolve_names;
 };
 
-#define SAY(x, sev, line, key, ...)                                                              \
+#define SAY(x, sev, line, key, ...) \
 	util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
 #define ERR(x, line, key, ...) SAY(x, UTIL_ERROR, line, key, __VA_ARGS__)
 
-#define B_U32(S, k, m, lo, hi, id)                                                               \
-	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi,           \
-	  .set_id = id }
-#define B_BOOL(S, k, m, id)                                                                      \
-	{ .key = k, .type = UTIL_BIND_BOOL, .off = offsetof(S, m), .set_id = id }
-#define B_STR(S, k, m, id)                                                                       \
-	{ .key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), .size = sizeof(((S *)0)->m),    \
-	  .set_id = id }
-#define B_ENUM(S, k, m, t, id)                                                                   \
-	{ .key = k, .type = UTIL_BIND_ENUM, .off = offsetof(S, m), .names = t, .set_id = id }
-#define B_IGN(k, why) { .key = k, .type = UTIL_BIND_IGNORE, .note = why }
-#define NOTE(n, v, sev, text) { n, v, sev, text }
-#define PLAIN(n, v) { n, v, UTIL_INFO, NULL }
+#define B_U32(S, k, m, lo, hi, id)                                                            \
+	{                                                                                     \
+		.key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi, \
+		.set_id = id                                                                  \
+	}
+#define B_BOOL(S, k, m, id)                                                           \
+	{                                                                             \
+		.key = k, .type = UTIL_BIND_BOOL, .off = offsetof(S, m), .set_id = id \
+	}
+#define B_STR(S, k, m, id)                                              \
+	{                                                               \
+		.key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), \
+		.size = sizeof(((S *)0)->m), .set_id = id               \
+	}
+#define B_ENUM(S, k, m, t, id)                                                                    \
+	{                                                                                         \
+		.key = k, .type = UTIL_BIND_ENUM, .off = offsetof(S, m), .names = t, .set_id = id \
+	}
+#define B_IGN(k, why)                                           \
+	{                                                       \
+		.key = k, .type = UTIL_BIND_IGNORE, .note = why \
+	}
+#define NOTE(n, v, sev, text)   \
+	{                       \
+		n, v, sev, text \
+	}
+#define PLAIN(n, v)                   \
+	{                             \
+		n, v, UTIL_INFO, NULL \
+	}
 
 /* ---- tables ------------------------------------------------------------------- */
 
 static const struct util_bind_name transports[] = {
 	NOTE("knet", CFG_TRANSPORT_UDPU, UTIL_INFO,
 	     "knet selects Cohort's UDP unicast transport (redundant links and crypto included)"),
-	PLAIN("udpu", CFG_TRANSPORT_UDPU), PLAIN("udp", CFG_TRANSPORT_UDP), PLAIN(NULL, 0),
+	PLAIN("udpu", CFG_TRANSPORT_UDPU),
+	PLAIN("udp", CFG_TRANSPORT_UDP),
+	PLAIN(NULL, 0),
 };
 static const struct util_bind_name ciphers[] = {
-	PLAIN("none", CFG_CIPHER_NONE), PLAIN("aes256", CFG_CIPHER_AES256),
+	PLAIN("none", CFG_CIPHER_NONE),
+	PLAIN("aes256", CFG_CIPHER_AES256),
 	NOTE("aes192", CFG_CIPHER_AES256, UTIL_WARNING,
 	     "aes192 is not supported: Cohort always uses AES-256-GCM, using aes256"),
 	NOTE("aes128", CFG_CIPHER_AES256, UTIL_WARNING,
@@ -56,30 +76,43 @@ static const struct util_bind_name ciphers[] = {
 	PLAIN(NULL, 0),
 };
 static const struct util_bind_name hashes[] = {
-	PLAIN("none", CFG_HASH_NONE),     PLAIN("md5", CFG_HASH_MD5),
-	PLAIN("sha1", CFG_HASH_SHA1),     PLAIN("sha256", CFG_HASH_SHA256),
-	PLAIN("sha384", CFG_HASH_SHA384), PLAIN("sha512", CFG_HASH_SHA512), PLAIN(NULL, 0),
+	PLAIN("none", CFG_HASH_NONE),
+	PLAIN("md5", CFG_HASH_MD5),
+	PLAIN("sha1", CFG_HASH_SHA1),
+	PLAIN("sha256", CFG_HASH_SHA256),
+	PLAIN("sha384", CFG_HASH_SHA384),
+	PLAIN("sha512", CFG_HASH_SHA512),
+	PLAIN(NULL, 0),
 };
 static const struct util_bind_name ip_versions[] = {
-	PLAIN("ipv6-4", CFG_IP_V6_4), PLAIN("ipv4-6", CFG_IP_V4_6), PLAIN("ipv4", CFG_IP_V4),
-	PLAIN("ipv6", CFG_IP_V6),     PLAIN(NULL, 0),
+	PLAIN("ipv6-4", CFG_IP_V6_4),
+	PLAIN("ipv4-6", CFG_IP_V4_6),
+	PLAIN("ipv4", CFG_IP_V4),
+	PLAIN("ipv6", CFG_IP_V6),
+	PLAIN(NULL, 0),
 };
 static const struct util_bind_name link_modes[] = {
-	PLAIN("passive", CFG_LINK_PASSIVE), PLAIN("active", CFG_LINK_ACTIVE),
+	PLAIN("passive", CFG_LINK_PASSIVE),
+	PLAIN("active", CFG_LINK_ACTIVE),
 	NOTE("rr", CFG_LINK_PASSIVE, UTIL_INFO, "rr is treated as passive (lowest healthy link)"),
 	PLAIN(NULL, 0),
 };
 static const struct util_bind_name providers[] = {
-	PLAIN("corosync_votequorum", CFG_QUORUM_VOTEQUORUM), PLAIN(NULL, 0),
+	PLAIN("corosync_votequorum", CFG_QUORUM_VOTEQUORUM),
+	PLAIN(NULL, 0),
 };
 static const struct util_bind_name debugs[] = {
-	PLAIN("off", CFG_DEBUG_OFF), PLAIN("on", CFG_DEBUG_ON), PLAIN("trace", CFG_DEBUG_TRACE),
+	PLAIN("off", CFG_DEBUG_OFF),
+	PLAIN("on", CFG_DEBUG_ON),
+	PLAIN("trace", CFG_DEBUG_TRACE),
 	NOTE("no", CFG_DEBUG_OFF, UTIL_WARNING, NULL),
 	NOTE("yes", CFG_DEBUG_ON, UTIL_WARNING, NULL),
 	PLAIN(NULL, 0),
 };
 static const struct util_bind_name timestamps[] = {
-	PLAIN("off", CFG_TS_OFF), PLAIN("on", CFG_TS_ON), PLAIN("hires", CFG_TS_HIRES),
+	PLAIN("off", CFG_TS_OFF),
+	PLAIN("on", CFG_TS_ON),
+	PLAIN("hires", CFG_TS_HIRES),
 	PLAIN(NULL, 0),
 };
 
@@ -89,12 +122,13 @@ static const struct util_bind totem_keys[] = {
 	B_U32(T, "token_coefficient", token_coefficient_ms, 0, 60000, CFG_K_TOKEN_COEFFICIENT),
 	B_U32(T, "token_retransmit", token_retransmit_ms, 2, 3600000, CFG_K_TOKEN_RETRANSMIT),
 	B_U32(T, "hold", hold_ms, 1, 3600000, CFG_K_HOLD),
-	B_U32(T, "token_retransmits_before_loss_const", token_retransmits_before_loss_const, 1,
-	      100, CFG_K_RETRANSMITS_BEFORE_LOSS),
+	B_U32(T, "token_retransmits_before_loss_const", token_retransmits_before_loss_const, 1, 100,
+	      CFG_K_RETRANSMITS_BEFORE_LOSS),
 	B_U32(T, "join", join_ms, 1, 3600000, CFG_K_JOIN),
 	B_U32(T, "send_join", send_join_ms, 0, 3600000, CFG_K_SEND_JOIN),
 	B_U32(T, "consensus", consensus_ms, 1, 3600000, CFG_K_CONSENSUS),
 	B_U32(T, "merge", merge_ms, 1, 3600000, CFG_K_MERGE),
+	B_U32(T, "merge_backoff_max", merge_backoff_max_ms, 0, 3600000, CFG_K_NONE),
 	B_U32(T, "downcheck", downcheck_ms, 1, 3600000, CFG_K_DOWNCHECK),
 	B_U32(T, "fail_recv_const", fail_recv_const, 1, 1000000, CFG_K_FAIL_RECV_CONST),
 	B_U32(T, "seqno_unchanged_const", seqno_unchanged_const, 1, 1000000,
@@ -114,10 +148,14 @@ static const struct util_bind totem_keys[] = {
 	B_BOOL(T, "clear_node_high_bit", clear_node_high_bit, CFG_K_NONE),
 	B_IGN("knet_*", "Cohort's transport has its own settings"),
 	B_IGN("crypto_model", "Cohort always uses OpenSSL's libcrypto"),
-	B_IGN("token_warning", NULL), B_IGN("heartbeat_failures_allowed", NULL),
-	B_IGN("max_network_delay", NULL), B_IGN("cancel_token_hold_on_retransmit", NULL),
+	B_IGN("token_warning", NULL),
+	B_IGN("heartbeat_failures_allowed", NULL),
+	B_IGN("max_network_delay", NULL),
+	B_IGN("cancel_token_hold_on_retransmit", NULL),
 	B_IGN("block_unlisted_ips", "packets from unlisted addresses are always dropped"),
-	B_IGN("threads", NULL), B_IGN("vsftype", NULL), B_IGN("rrp_*", NULL),
+	B_IGN("threads", NULL),
+	B_IGN("vsftype", NULL),
+	B_IGN("rrp_*", NULL),
 	{ .key = NULL },
 };
 #undef T
@@ -126,7 +164,10 @@ static const struct util_bind totem_keys[] = {
 static const struct util_bind interface_keys[] = {
 	B_U32(I, "linknumber", linknumber, 0, CFG_MAX_LINKS - 1, CFG_K_NONE),
 	B_U32(I, "ringnumber", linknumber, 0, CFG_MAX_LINKS - 1, CFG_K_NONE),
-	{ .key = "mcastport", .type = UTIL_BIND_U16, .off = offsetof(I, mcastport), .min = 1,
+	{ .key = "mcastport",
+	  .type = UTIL_BIND_U16,
+	  .off = offsetof(I, mcastport),
+	  .min = 1,
 	  .max = 65535 },
 	{ .key = "ttl", .type = UTIL_BIND_U8, .off = offsetof(I, ttl), .min = 0, .max = 255 },
 	B_U32(I, "knet_ping_interval", heartbeat_interval_ms, 1, 3600000, CFG_K_NONE),
@@ -148,19 +189,20 @@ static const struct util_bind quorum_keys[] = {
 	      CFG_K_LMS_WINDOW),
 	B_BOOL(Q, "auto_tie_breaker", auto_tie_breaker, CFG_K_NONE),
 	B_BOOL(Q, "allow_downscale", allow_downscale, CFG_K_NONE),
-	B_IGN("expected_votes_tracking", NULL), B_IGN("votes", "set quorum_votes per node"),
+	B_IGN("expected_votes_tracking", NULL),
+	B_IGN("votes", "set quorum_votes per node"),
 	{ .key = NULL },
 };
 #undef Q
 
 #define L struct cfg_log_target
-#define LOG_TARGET_KEYS(S, pre)                                                                  \
-	B_BOOL(S, "to_stderr", pre to_stderr, CFG_K_NONE),                                        \
-	B_BOOL(S, "to_logfile", pre to_logfile, CFG_K_NONE),                                      \
-	B_BOOL(S, "to_syslog", pre to_syslog, CFG_K_NONE),                                        \
-	B_ENUM(S, "debug", pre debug, debugs, CFG_K_NONE),                                        \
-	B_IGN("syslog_*", "Cohort logs to syslog with facility daemon"),                          \
-	B_IGN("logfile_priority", NULL), B_IGN("tags", NULL)
+#define LOG_TARGET_KEYS(S, pre)                                                  \
+	B_BOOL(S, "to_stderr", pre to_stderr, CFG_K_NONE),                       \
+		B_BOOL(S, "to_logfile", pre to_logfile, CFG_K_NONE),             \
+		B_BOOL(S, "to_syslog", pre to_syslog, CFG_K_NONE),               \
+		B_ENUM(S, "debug", pre debug, debugs, CFG_K_NONE),               \
+		B_IGN("syslog_*", "Cohort logs to syslog with facility daemon"), \
+		B_IGN("logfile_priority", NULL), B_IGN("tags", NULL)
 static const struct util_bind logging_keys[] = {
 	LOG_TARGET_KEYS(struct cfg_logging, global.),
 	B_STR(struct cfg_logging, "logfile", logfile, CFG_K_NONE),
@@ -171,14 +213,18 @@ static const struct util_bind logging_keys[] = {
 	{ .key = NULL },
 };
 static const struct util_bind subsys_keys[] = {
-	LOG_TARGET_KEYS(L, ), B_STR(L, "subsys", subsys, CFG_K_NONE), { .key = NULL },
+	LOG_TARGET_KEYS(L, ),
+	B_STR(L, "subsys", subsys, CFG_K_NONE),
+	{ .key = NULL },
 };
 #undef L
 
 static const struct util_bind system_keys[] = {
 	B_BOOL(struct cfg_system, "sched_rr", sched_rr, CFG_K_NONE),
 	B_STR(struct cfg_system, "state_dir", state_dir, CFG_K_NONE),
-	B_IGN("priority", NULL), B_IGN("qb_ipc_type", NULL), B_IGN("move_to_root_cgroup", NULL),
+	B_IGN("priority", NULL),
+	B_IGN("qb_ipc_type", NULL),
+	B_IGN("move_to_root_cgroup", NULL),
 	B_IGN("allow_knet_handle_fallback", NULL),
 	{ .key = NULL },
 };
@@ -206,6 +252,7 @@ void cfg_defaults(struct cfg_cluster *c)
 	t->join_ms = 50;
 	t->send_join_ms = 0;
 	t->merge_ms = 200;
+	t->merge_backoff_max_ms = 4000;
 	t->downcheck_ms = 1000;
 	t->fail_recv_const = 2500;
 	t->seqno_unchanged_const = 30;
@@ -258,8 +305,9 @@ static bool parse_addr(struct pctx *x, const struct util_conf_entry *e, bool nam
 
 static void parse_interface(struct pctx *x, const struct util_conf_entry *sec)
 {
-	struct cfg_interface itf = { .present = true, .line = sec->line,
-				     .mcastport = CFG_DEFAULT_PORT, .ttl = 1 };
+	struct cfg_interface itf = {
+		.present = true, .line = sec->line, .mcastport = CFG_DEFAULT_PORT, .ttl = 1
+	};
 	struct cfg_interface *slot;
 
 	for (size_t i = 0; i < sec->section->count; i++) {
@@ -423,7 +471,8 @@ static void parse_top(struct pctx *x, const struct util_conf_entry *e)
 		void (*fn)(struct pctx *, const struct util_conf_entry *);
 	} sections[] = {
 		{ "quorum", parse_quorum },
-		{ "logging", parse_logging },   { "uidgid", parse_uidgid },
+		{ "logging", parse_logging },
+		{ "uidgid", parse_uidgid },
 		{ "system", parse_system },
 	};
 

@@ -36,7 +36,7 @@ struct totem_config;
 
 enum cfg_transport {
 	CFG_TRANSPORT_UDPU = 0, /* unicast to every node; also what "knet" selects */
-	CFG_TRANSPORT_UDP,      /* multicast */
+	CFG_TRANSPORT_UDP,	/* multicast */
 };
 
 enum cfg_cipher { CFG_CIPHER_NONE = 0, CFG_CIPHER_AES256 };
@@ -101,10 +101,10 @@ struct cfg_interface {
 	struct util_addr bindnetaddr;
 	bool has_mcastaddr;
 	struct util_addr mcastaddr;
-	uint16_t mcastport;            /* CFG_DEFAULT_PORT unless set */
-	uint8_t ttl;                   /* multicast TTL, default 1 */
+	uint16_t mcastport;		/* CFG_DEFAULT_PORT unless set */
+	uint8_t ttl;			/* multicast TTL, default 1 */
 	uint32_t heartbeat_interval_ms; /* knet_ping_interval; 0 = derive from token */
-	uint32_t heartbeat_timeout_ms;  /* knet_ping_timeout; 0 = derive from token */
+	uint32_t heartbeat_timeout_ms;	/* knet_ping_timeout; 0 = derive from token */
 };
 
 struct cfg_totem {
@@ -116,7 +116,7 @@ struct cfg_totem {
 	char keyfile[PATH_MAX];
 	enum cfg_ip_version ip_version;
 	enum cfg_link_mode link_mode;
-	uint32_t token_ms;              /* base value, before token_coefficient */
+	uint32_t token_ms; /* base value, before token_coefficient */
 	uint32_t token_coefficient_ms;
 	uint32_t token_retransmit_ms;
 	uint32_t hold_ms;
@@ -125,6 +125,7 @@ struct cfg_totem {
 	uint32_t send_join_ms;
 	uint32_t consensus_ms;
 	uint32_t merge_ms;
+	uint32_t merge_backoff_max_ms;
 	uint32_t downcheck_ms;
 	uint32_t fail_recv_const;
 	uint32_t seqno_unchanged_const;
@@ -224,8 +225,8 @@ int cfg_load_uidgid_dir(struct cfg_cluster *c, const char *dir, struct util_diag
 
 /* Building blocks of cfg_load_*, public for reloads and tests: the nodelist
  * section (config_nodes.c) and the cross-key checks run after parsing. */
-void cfg_parse_nodelist(struct cfg_cluster *c, const struct util_conf_entry *sec,
-			const char *file, bool resolve_names, struct util_diag *diag);
+void cfg_parse_nodelist(struct cfg_cluster *c, const struct util_conf_entry *sec, const char *file,
+			bool resolve_names, struct util_diag *diag);
 void cfg_validate(struct cfg_cluster *c, struct util_diag *diag);
 /* How host names in ringX_addr resolve, from totem.ip_version. */
 enum util_addr_pref cfg_addr_pref(const struct cfg_cluster *c);

@@ -18,15 +18,19 @@ struct pctx {
 	bool resolve_names;
 };
 
-#define SAY(x, sev, line, key, ...)                                                              \
+#define SAY(x, sev, line, key, ...) \
 	util_diag_add((x)->b.diag, sev, (x)->b.file, line, key, __VA_ARGS__)
 #define ERR(x, line, key, ...) SAY(x, UTIL_ERROR, line, key, __VA_ARGS__)
-#define B_U32(S, k, m, lo, hi, id)                                                               \
-	{ .key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi,           \
-	  .set_id = id }
-#define B_STR(S, k, m, id)                                                                       \
-	{ .key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), .size = sizeof(((S *)0)->m),    \
-	  .set_id = id }
+#define B_U32(S, k, m, lo, hi, id)                                                            \
+	{                                                                                     \
+		.key = k, .type = UTIL_BIND_U32, .off = offsetof(S, m), .min = lo, .max = hi, \
+		.set_id = id                                                                  \
+	}
+#define B_STR(S, k, m, id)                                              \
+	{                                                               \
+		.key = k, .type = UTIL_BIND_STR, .off = offsetof(S, m), \
+		.size = sizeof(((S *)0)->m), .set_id = id               \
+	}
 
 /* ---- nodelist ------------------------------------------------------------------ */
 
@@ -36,7 +40,6 @@ static const struct util_bind node_keys[] = {
 	B_U32(struct cfg_node, "quorum_votes", quorum_votes, 0, 65535, CFG_K_NONE),
 	{ .key = NULL },
 };
-
 
 static int ring_number(const char *key)
 {
@@ -151,10 +154,11 @@ static void parse_node(struct pctx *x, const struct util_conf_entry *sec)
 	x->c->nodes[x->c->node_count++] = n;
 }
 
-void cfg_parse_nodelist(struct cfg_cluster *c, const struct util_conf_entry *sec,
-			const char *file, bool resolve_names, struct util_diag *diag)
+void cfg_parse_nodelist(struct cfg_cluster *c, const struct util_conf_entry *sec, const char *file,
+			bool resolve_names, struct util_diag *diag)
 {
-	struct pctx ctx = { .b = { .file = file, .diag = diag }, .c = c,
+	struct pctx ctx = { .b = { .file = file, .diag = diag },
+			    .c = c,
 			    .resolve_names = resolve_names };
 	struct pctx *x = &ctx;
 
@@ -167,7 +171,6 @@ void cfg_parse_nodelist(struct cfg_cluster *c, const struct util_conf_entry *sec
 			util_bind_unknown(&x->b, e, "nodelist");
 	}
 }
-
 
 /* ---- derived values ------------------------------------------------------------- */
 
@@ -185,17 +188,16 @@ void cfg_effective_timers(const struct cfg_cluster *c, struct cfg_timers *out)
 	out->token_ms = (uint32_t)token;
 	/* token / (retransmits + 0.2): the last retransmit still lands before
 	 * the token is declared lost. */
-	out->token_retransmit_ms = cfg_is_set(c, CFG_K_TOKEN_RETRANSMIT)
-					   ? t->token_retransmit_ms
-					   : (uint32_t)(token * 10 / (loss * 10 + 2));
+	out->token_retransmit_ms = cfg_is_set(c, CFG_K_TOKEN_RETRANSMIT) ?
+					   t->token_retransmit_ms :
+					   (uint32_t)(token * 10 / (loss * 10 + 2));
 	if (out->token_retransmit_ms == 0)
 		out->token_retransmit_ms = 1;
-	out->hold_ms = cfg_is_set(c, CFG_K_HOLD) ? t->hold_ms
-						 : out->token_retransmit_ms * 8 / 10;
+	out->hold_ms = cfg_is_set(c, CFG_K_HOLD) ? t->hold_ms : out->token_retransmit_ms * 8 / 10;
 	if (out->hold_ms == 0)
 		out->hold_ms = 1;
-	out->consensus_ms = cfg_is_set(c, CFG_K_CONSENSUS) ? t->consensus_ms
-							   : (uint32_t)(token * 12 / 10);
+	out->consensus_ms =
+		cfg_is_set(c, CFG_K_CONSENSUS) ? t->consensus_ms : (uint32_t)(token * 12 / 10);
 }
 
 uint32_t cfg_token_timeout_ms(const struct cfg_cluster *c)
@@ -392,6 +394,7 @@ int cfg_to_totem(const struct cfg_cluster *c, uint32_t my_nodeid, struct totem_c
 	out->consensus_ms = tm.consensus_ms;
 	out->join_ms = t->join_ms;
 	out->merge_ms = t->merge_ms;
+	out->merge_backoff_max_ms = t->merge_backoff_max_ms;
 	out->downcheck_ms = t->downcheck_ms;
 	out->token_retransmits_before_loss = t->token_retransmits_before_loss_const;
 	out->fail_recv_const = t->fail_recv_const;
@@ -424,7 +427,8 @@ uint32_t cfg_match_local_node(const struct cfg_cluster *c, const struct util_add
 		if (found) {
 			snprintf(err, errlen,
 				 "nodes %u and %u both have addresses of this machine: choose "
-				 "one with --nodeid", found, n->nodeid);
+				 "one with --nodeid",
+				 found, n->nodeid);
 			return 0;
 		}
 		found = n->nodeid;
@@ -447,9 +451,8 @@ static uint32_t match_hostname(const struct cfg_cluster *c)
 	for (size_t i = 0; i < c->node_count; i++) {
 		const char *name = c->nodes[i].name;
 
-		if (name[0] && (strcmp(name, host) == 0 ||
-				(strcspn(name, ".") == short_len &&
-				 strncmp(name, host, short_len) == 0)))
+		if (name[0] && (strcmp(name, host) == 0 || (strcspn(name, ".") == short_len &&
+							    strncmp(name, host, short_len) == 0)))
 			return c->nodes[i].nodeid;
 	}
 	return 0;

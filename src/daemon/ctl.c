@@ -61,17 +61,19 @@ static size_t reply_stats(struct daemon *d, char *out, size_t cap)
 		out, cap,
 		"totem.rx_packets %llu\ntotem.rx_rejected %llu\ntotem.rx_dup %llu\ntotem.tx_packets %llu\n"
 		"totem.retransmits %llu\ntotem.token_retransmits %llu\ntotem.delivered %llu\n"
-		"totem.rings_formed %llu\ntotem.token_losses %llu\nnet.rx_packets %llu\n"
+		"totem.rings_formed %llu\ntotem.token_losses %llu\ntotem.merge_backoffs %llu\n"
+		"totem.rx_backoff %llu\nnet.rx_packets %llu\n"
 		"net.rx_unknown_source %llu\nnet.rx_rejected %llu\nnet.tx_packets %llu\n"
-		"net.tx_errors %llu\ncrypto.auth_failed %llu\ncrypto.replay %llu\n",
+		"net.tx_errors %llu\nnet.rx_oneway %llu\ncrypto.auth_failed %llu\ncrypto.replay %llu\n",
 		(unsigned long long)t->rx_packets, (unsigned long long)rej,
 		(unsigned long long)t->rx_dup, (unsigned long long)t->tx_packets,
 		(unsigned long long)t->tx_retransmits, (unsigned long long)t->token_retransmits,
 		(unsigned long long)t->delivered, (unsigned long long)t->rings_formed,
-		(unsigned long long)t->token_losses, (unsigned long long)n->rx_packets,
+		(unsigned long long)t->token_losses, (unsigned long long)t->merge_backoffs,
+		(unsigned long long)t->rx_backoff, (unsigned long long)n->rx_packets,
 		(unsigned long long)n->rx_unknown_source, (unsigned long long)n->rx_rejected,
 		(unsigned long long)n->tx_packets, (unsigned long long)n->tx_errors,
-		(unsigned long long)c->rejected[CRYPTO_E_AUTH],
+		(unsigned long long)n->rx_oneway, (unsigned long long)c->rejected[CRYPTO_E_AUTH],
 		(unsigned long long)c->rejected[CRYPTO_E_REPLAY]);
 }
 

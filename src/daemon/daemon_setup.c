@@ -130,6 +130,16 @@ static int setup_net(struct daemon *d)
 	return 0;
 }
 
+static void daemon_totem_trace(void *arg, const char *what, uint32_t nodeid)
+{
+	struct daemon *d = arg;
+
+	if (nodeid)
+		dlog_printf(&d->log, DLOG_DEBUG, "TOTEM", "%s node %u", what, nodeid);
+	else
+		dlog_printf(&d->log, DLOG_DEBUG, "TOTEM", "gather: %s", what);
+}
+
 static int setup_totem(struct daemon *d)
 {
 	struct totem_config tc;
@@ -145,6 +155,10 @@ static int setup_totem(struct daemon *d)
 		dlog_printf(&d->log, DLOG_WARN, "MAIN", "unreadable %s: starting from 0",
 			    d->state_path);
 	tc.ring_seq_start = seq;
+	if (d->log.debug) {
+		tc.trace = daemon_totem_trace;
+		tc.trace_arg = d;
+	}
 	tc.max_msg_bytes = 2u << 20;
 	if (tc.netmtu > net_max_payload(d->net))
 		tc.netmtu = (uint32_t)net_max_payload(d->net);

@@ -21,9 +21,9 @@
 struct crypto_peer {
 	uint32_t nodeid;
 	bool seen;
-	uint64_t top; /* highest counter accepted */
+	uint64_t top;				  /* highest counter accepted */
 	uint64_t bits[CRYPTO_REPLAY_WINDOW / 64]; /* bit i: counter top - i seen */
-	EVP_CIPHER_CTX *ctx; /* keyed with this sender's key */
+	EVP_CIPHER_CTX *ctx;			  /* keyed with this sender's key */
 };
 
 struct crypto_ctx {
@@ -89,9 +89,10 @@ int crypto_key_load(const char *path, struct crypto_key *out, char *err, size_t 
 		goto fail;
 	}
 	if (st.st_size < (off_t)CRYPTO_KEY_MIN_BYTES || st.st_size > (off_t)CRYPTO_KEY_MAX_BYTES) {
-		snprintf(err, errlen, "%s: key is %lld bytes, it must have %u to %u (cohort-keygen "
-			 "writes 256)", path, (long long)st.st_size, CRYPTO_KEY_MIN_BYTES,
-			 CRYPTO_KEY_MAX_BYTES);
+		snprintf(err, errlen,
+			 "%s: key is %lld bytes, it must have %u to %u (cohort-keygen "
+			 "writes 256)",
+			 path, (long long)st.st_size, CRYPTO_KEY_MIN_BYTES, CRYPTO_KEY_MAX_BYTES);
 		goto fail;
 	}
 	while (got < (size_t)st.st_size) {
@@ -167,8 +168,8 @@ static EVP_CIPHER_CTX *keyed_ctx(const struct crypto_params *p, uint32_t sender,
 		return NULL;
 	}
 	/* Key schedule once here; each packet then only sets its nonce. */
-	ok = encrypt ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL)
-		     : EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL);
+	ok = encrypt ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL) :
+		       EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (ok != 1) {
 		EVP_CIPHER_CTX_free(ctx);
@@ -221,8 +222,7 @@ static int setup_peers(struct crypto_ctx *c, const struct crypto_params *p)
 	return 0;
 }
 
-int crypto_create(const struct crypto_params *p, struct crypto_ctx **out, char *err,
-		  size_t errlen)
+int crypto_create(const struct crypto_params *p, struct crypto_ctx **out, char *err, size_t errlen)
 {
 	struct crypto_ctx *c = calloc(1, sizeof(*c));
 	int rc;
@@ -255,8 +255,9 @@ int crypto_create(const struct crypto_params *p, struct crypto_ctx **out, char *
 	}
 	rc = setup_peers(c, p);
 	if (rc != 0) {
-		snprintf(err, errlen, rc == -2 ? "crypto: duplicate node id among peers"
-					       : "crypto: cannot set up peer keys");
+		snprintf(err, errlen,
+			 rc == -2 ? "crypto: duplicate node id among peers" :
+				    "crypto: cannot set up peer keys");
 		crypto_destroy(c);
 		return -1;
 	}
@@ -291,8 +292,8 @@ static bool gcm_seal(EVP_CIPHER_CTX *ctx, uint8_t *pkt, size_t aad_len, size_t e
 	       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_BYTES, tag) == 1;
 }
 
-enum crypto_status crypto_seal(struct crypto_ctx *c, uint8_t kind, const void *payload,
-			       size_t len, uint8_t *out, size_t cap, size_t *out_len)
+enum crypto_status crypto_seal(struct crypto_ctx *c, uint8_t kind, const void *payload, size_t len,
+			       uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t total = CRYPTO_HEADER_BYTES + len + (c->mode ? CRYPTO_TAG_BYTES : 0);
 	bool ok = true;
@@ -428,8 +429,7 @@ static enum crypto_status open_checked(struct crypto_ctx *c, uint8_t *pkt, size_
 	return CRYPTO_OK;
 }
 
-enum crypto_status crypto_open(struct crypto_ctx *c, uint8_t *pkt, size_t len,
-			       struct crypto_rx *rx)
+enum crypto_status crypto_open(struct crypto_ctx *c, uint8_t *pkt, size_t len, struct crypto_rx *rx)
 {
 	enum crypto_status st = open_checked(c, pkt, len, rx);
 

@@ -42,15 +42,15 @@ enum crypto_mode {
 
 enum crypto_status {
 	CRYPTO_OK = 0,
-	CRYPTO_E_TRUNCATED,      /* shorter than header (+ tag) */
-	CRYPTO_E_BAD_HEADER,     /* wrong magic or reserved bits */
-	CRYPTO_E_MODE,           /* sender uses another crypto mode */
+	CRYPTO_E_TRUNCATED,	 /* shorter than header (+ tag) */
+	CRYPTO_E_BAD_HEADER,	 /* wrong magic or reserved bits */
+	CRYPTO_E_MODE,		 /* sender uses another crypto mode */
 	CRYPTO_E_UNKNOWN_SENDER, /* node id not among the peers */
-	CRYPTO_E_AUTH,           /* tag does not verify: wrong key or forged */
-	CRYPTO_E_REPLAY,         /* counter already seen */
-	CRYPTO_E_TOO_OLD,        /* counter below the replay window */
-	CRYPTO_E_NOSPACE,        /* output buffer too small (sending) */
-	CRYPTO_E_INTERNAL,       /* libcrypto failed */
+	CRYPTO_E_AUTH,		 /* tag does not verify: wrong key or forged */
+	CRYPTO_E_REPLAY,	 /* counter already seen */
+	CRYPTO_E_TOO_OLD,	 /* counter below the replay window */
+	CRYPTO_E_NOSPACE,	 /* output buffer too small (sending) */
+	CRYPTO_E_INTERNAL,	 /* libcrypto failed */
 	CRYPTO_STATUS_COUNT
 };
 
@@ -78,19 +78,18 @@ struct crypto_params {
 	uint32_t my_nodeid;
 	const uint32_t *peers; /* node ids we accept packets from (self allowed) */
 	size_t peer_count;
-	uint32_t epoch;         /* 0: random */
+	uint32_t epoch;		/* 0: random */
 	uint64_t counter_start; /* 0: CLOCK_REALTIME in ns */
 };
 
 struct crypto_ctx;
 
-int crypto_create(const struct crypto_params *p, struct crypto_ctx **out, char *err,
-		  size_t errlen);
+int crypto_create(const struct crypto_params *p, struct crypto_ctx **out, char *err, size_t errlen);
 void crypto_destroy(struct crypto_ctx *c);
 
 /* Build one packet of `kind` around payload into out (cap bytes). */
-enum crypto_status crypto_seal(struct crypto_ctx *c, uint8_t kind, const void *payload,
-			       size_t len, uint8_t *out, size_t cap, size_t *out_len);
+enum crypto_status crypto_seal(struct crypto_ctx *c, uint8_t kind, const void *payload, size_t len,
+			       uint8_t *out, size_t cap, size_t *out_len);
 
 struct crypto_rx {
 	uint32_t sender;

@@ -8,8 +8,8 @@
 
 #define NET_RX_BATCH 32u
 #define NET_RX_MAX_PER_CALL 1024u /* then yield to the other fds */
-#define NET_TX_MSGS 64u            /* queued datagrams per link */
-#define NET_TX_BUFS 16u            /* distinct sealed packets in flight */
+#define NET_TX_MSGS 64u		  /* queued datagrams per link */
+#define NET_TX_BUFS 16u		  /* distinct sealed packets in flight */
 #define NET_BUF_BYTES (NET_MAX_DATAGRAM + 64u)
 #define NET_HB_VERSION 1u
 #define NET_HB_BYTES 4u /* version, flags, link, reserved */
@@ -17,7 +17,7 @@
 
 /* Health of one link towards one peer. */
 struct net_plink {
-	uint64_t last_rx_us;      /* any authentic packet; 0 = never */
+	uint64_t last_rx_us;	   /* any authentic packet; 0 = never */
 	uint64_t peer_hears_at_us; /* when the peer last said it hears us */
 	bool peer_hears_us;
 	bool up;
@@ -86,8 +86,11 @@ int net_socket_open(struct net *n, unsigned link, const struct net_config *cfg, 
 
 /* net_link.c */
 void net_link_heard(struct net *n, size_t peer, unsigned link, uint64_t now_us);
-void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint8_t *p,
-			   size_t len, uint64_t now_us);
+/* The peer's latest heartbeat on some link said it hears us, or it has
+ * never said so on any link (no exchange yet). */
+bool net_peer_hears_us(const struct net *n, size_t peer);
+void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint8_t *p, size_t len,
+			   uint64_t now_us);
 bool net_link_fresh(const struct net_link *l, uint64_t then_us, uint64_t now_us);
 
 /* transport.c */

@@ -212,6 +212,12 @@ static int receive_one(struct net *n, unsigned link, struct mmsghdr *m, uint64_t
 	peer->pl[link].rx++;
 	net_link_heard(n, (size_t)idx, link, now_us);
 	if (rx.kind == NET_KIND_TOTEM) {
+		/* A one-way path is treated as no path: Totem copes with nodes
+		 * that cannot reach each other, not with half-heard ones. */
+		if (!net_peer_hears_us(n, (size_t)idx)) {
+			n->stats.rx_oneway++;
+			return 1;
+		}
 		n->deliver(n->arg, rx.sender, rx.payload, rx.len);
 	} else if (rx.kind == NET_KIND_HEARTBEAT) {
 		n->stats.rx_heartbeats++;

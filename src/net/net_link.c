@@ -36,14 +36,31 @@ static void send_heartbeat(struct net *n, size_t peer, unsigned link, uint64_t n
 		n->stats.tx_heartbeats++;
 }
 
+bool net_peer_hears_us(const struct net *n, size_t peer)
+{
+	bool ever = false;
+
+	for (unsigned l = 0; l < NET_MAX_LINKS; l++) {
+		const struct net_plink *pl = &n->peers[peer].pl[l];
+
+		if (!n->links[l].active || !(n->peers[peer].link_mask & (1u << l)))
+			continue;
+		if (pl->peer_hears_us)
+			return true;
+		ever |= pl->peer_hears_at_us != 0;
+	}
+	/* Before the first heartbeat exchange nothing is known yet. */
+	return !ever;
+}
+
 void net_link_heard(struct net *n, size_t peer, unsigned link, uint64_t now_us)
 {
 	n->peers[peer].pl[link].last_rx_us = now_us;
 	evaluate(n, peer, link, now_us);
 }
 
-void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint8_t *p,
-			   size_t len, uint64_t now_us)
+void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint8_t *p, size_t len,
+			   uint64_t now_us)
 {
 	struct net_plink *pl = &n->peers[peer].pl[link];
 
@@ -120,9 +137,9 @@ size_t net_get_links(const struct net *n, struct net_link_info *out, size_t max)
 	/* "hear_peer" is judged against the latest time the transport saw. */
 	for (size_t p = 0; p < n->peer_count; p++) {
 		for (unsigned l = 0; l < NET_MAX_LINKS; l++)
-			now_hint = n->peers[p].pl[l].last_rx_us > now_hint
-					   ? n->peers[p].pl[l].last_rx_us
-					   : now_hint;
+			now_hint = n->peers[p].pl[l].last_rx_us > now_hint ?
+					   n->peers[p].pl[l].last_rx_us :
+					   now_hint;
 	}
 	for (size_t p = 0; p < n->peer_count; p++) {
 		const struct net_peer *peer = &n->peers[p];

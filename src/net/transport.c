@@ -111,9 +111,11 @@ static int load_peers(struct net *n, const struct net_config *cfg, char *err, si
 static int open_crypto(struct net *n, const struct net_config *cfg, char *err, size_t errlen)
 {
 	uint32_t ids[NET_MAX_NODES];
-	struct crypto_params cp = { .mode = cfg->crypto_mode, .key = cfg->key,
+	struct crypto_params cp = { .mode = cfg->crypto_mode,
+				    .key = cfg->key,
 				    .cluster_name = cfg->cluster_name,
-				    .my_nodeid = cfg->my_nodeid, .peers = ids,
+				    .my_nodeid = cfg->my_nodeid,
+				    .peers = ids,
 				    .peer_count = n->peer_count };
 
 	for (size_t i = 0; i < n->peer_count; i++)

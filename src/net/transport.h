@@ -35,13 +35,12 @@ enum net_err {
 
 struct net_node {
 	uint32_t nodeid;
-	uint8_t link_mask;                   /* bit N: addrs[N] is set */
+	uint8_t link_mask;		       /* bit N: addrs[N] is set */
 	struct util_addr addrs[NET_MAX_LINKS]; /* port 0: the link's port */
 };
 
 /* Delivery of one Totem packet; data is valid during the call only. */
-typedef void (*net_deliver_fn)(void *arg, uint32_t from_nodeid, const uint8_t *data,
-			       size_t len);
+typedef void (*net_deliver_fn)(void *arg, uint32_t from_nodeid, const uint8_t *data, size_t len);
 /* A link to a peer changed state. */
 typedef void (*net_link_fn)(void *arg, uint32_t nodeid, unsigned link, bool up);
 /* Fault injection for tests and tools: return true to drop the packet. */
@@ -51,14 +50,14 @@ struct net_config {
 	uint32_t my_nodeid;
 	const struct net_node *nodes; /* the nodelist, self included */
 	size_t node_count;
-	uint16_t port[NET_MAX_LINKS]; /* 0: NET_DEFAULT_PORT */
-	bool multicast;               /* udp transport: broadcast to a group */
+	uint16_t port[NET_MAX_LINKS];	       /* 0: NET_DEFAULT_PORT */
+	bool multicast;			       /* udp transport: broadcast to a group */
 	struct util_addr mcast[NET_MAX_LINKS]; /* groups (port 0: link port) */
 	uint8_t mcast_ttl;
 	bool send_all_links; /* link_mode active: every packet on every link */
 	uint32_t heartbeat_interval_ms[NET_MAX_LINKS]; /* 0: 40 ms */
 	uint32_t link_timeout_ms[NET_MAX_LINKS];       /* 0: 4 x interval */
-	size_t sock_buf_bytes;                         /* 0: NET_DEFAULT_SOCK_BUF */
+	size_t sock_buf_bytes;			       /* 0: NET_DEFAULT_SOCK_BUF */
 	enum crypto_mode crypto_mode;
 	const struct crypto_key *key;
 	const char *cluster_name;
@@ -70,9 +69,9 @@ struct net_config {
 struct net_link_info {
 	uint32_t nodeid;
 	unsigned link;
-	bool up;            /* both directions heard within the timeout */
-	bool hear_peer;     /* we heard the peer within the timeout */
-	bool peer_hears_us; /* the peer's last heartbeat said it hears us */
+	bool up;	     /* both directions heard within the timeout */
+	bool hear_peer;	     /* we heard the peer within the timeout */
+	bool peer_hears_us;  /* the peer's last heartbeat said it hears us */
 	uint64_t last_rx_us; /* 0: never */
 	uint64_t rx_packets;
 	uint64_t tx_packets;
@@ -84,16 +83,17 @@ struct net_stats {
 	uint64_t rx_bytes;
 	uint64_t rx_heartbeats;
 	uint64_t rx_unknown_source; /* from an address not in the nodelist */
-	uint64_t rx_spoofed;        /* header sender differs from the source address */
-	uint64_t rx_rejected;       /* refused by crypto (reasons in crypto stats) */
-	uint64_t rx_truncated;      /* datagram larger than our buffer */
+	uint64_t rx_spoofed;	    /* header sender differs from the source address */
+	uint64_t rx_rejected;	    /* refused by crypto (reasons in crypto stats) */
+	uint64_t rx_truncated;	    /* datagram larger than our buffer */
 	uint64_t rx_bad_kind;
-	uint64_t rx_own;            /* our own multicast looped back */
+	uint64_t rx_own; /* our own multicast looped back */
 	uint64_t rx_filtered;
+	uint64_t rx_oneway; /* Totem packets of a peer that says it does not hear us */
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t tx_heartbeats;
-	uint64_t tx_errors;   /* sendmmsg refused (buffer full, unreachable) */
+	uint64_t tx_errors; /* sendmmsg refused (buffer full, unreachable) */
 	uint64_t tx_filtered;
 	uint64_t link_changes;
 };

@@ -22,6 +22,7 @@ void totem_config_defaults(struct totem_config *c)
 	c->send_queue_max_msgs = 4096;
 	c->send_queue_max_bytes = 16u << 20;
 	c->max_msg_bytes = 1u << 20;
+	c->merge_backoff_max_ms = 4000;
 	totem_config_derive(c);
 }
 
@@ -82,10 +83,12 @@ int totem_create(const struct totem_config *cfg, struct totem_node **out)
 	t->max_app_payload = cfg->netmtu - 2u * WIRE_MCAST_FIXED_LEN;
 	t->pool.buf_size = cfg->netmtu;
 	t->reasm = calloc(cfg->member_count, sizeof(*t->reasm));
+	t->peer = calloc(cfg->member_count, sizeof(*t->peer));
 	t->last_tok_buf = malloc(WIRE_MAX_PACKET);
 	t->recq = malloc(STORE_CAP * sizeof(uint64_t));
 	t->recq_cap = STORE_CAP;
-	if (!t->reasm || !t->last_tok_buf || !t->recq || store_init(&t->ops) || store_init(&t->rec))
+	if (!t->reasm || !t->peer || !t->last_tok_buf || !t->recq || store_init(&t->ops) ||
+	    store_init(&t->rec))
 		goto nomem;
 	t->highest_ring_seq = cfg->ring_seq_start;
 	for (int i = 0; i < TMR_COUNT_; i++)
@@ -114,6 +117,7 @@ void totem_destroy(struct totem_node *t)
 		for (uint32_t i = 0; i < t->cfg.member_count; i++)
 			free(t->reasm[i].buf);
 	free(t->reasm);
+	free(t->peer);
 	sq_free(&t->sq);
 	free(t->recq);
 	free(t->acts);

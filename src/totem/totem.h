@@ -55,6 +55,14 @@ struct totem_config {
 	uint64_t send_queue_max_bytes;	/* submit queue bound (bytes) */
 	uint32_t max_msg_bytes;		/* largest application message accepted */
 	uint64_t ring_seq_start;	/* persisted highest ring seq, 0 on first start */
+	/* A node that fails our gathers again and again (a one-way or
+	 * non-transitive link) is not merged with for a while, doubling up to
+	 * this cap; 0 turns the backoff off. */
+	uint32_t merge_backoff_max_ms;
+	/* Optional: told why membership moves (gather reasons, failures), for
+	 * a debug log. Called synchronously from inside the event calls. */
+	void (*trace)(void *arg, const char *what, uint32_t nodeid);
+	void *trace_arg;
 };
 
 /* Fill c with Corosync 3.1.7's defaults (token 3000 ms, consensus 1.2 x token, ...);
@@ -123,6 +131,8 @@ struct totem_stats {
 	uint64_t rings_formed;
 	uint64_t token_losses;
 	uint64_t actions_dropped; /* actions not drained before the next event */
+	uint64_t rx_backoff;	  /* merge requests ignored during a merge backoff */
+	uint64_t merge_backoffs;  /* backoffs started for repeatedly failed nodes */
 };
 
 struct totem_node;

@@ -73,6 +73,16 @@ struct act_rec {
 	size_t off[3];
 };
 
+/* Gather history of one configured node, for the merge backoff. */
+struct memb_peer {
+	uint64_t last_fail_us;	 /* when it last ended up failed in a gather */
+	uint64_t quiet_until_us; /* its merge requests are ignored until then */
+	uint32_t streak;	 /* failures in a row, each soon after the last */
+	bool left;		 /* announced its departure: not a failure */
+	bool gather_heard;	 /* a join of it was taken in the current gather */
+	uint64_t last_join_us;	 /* when that last happened */
+};
+
 struct totem_node {
 	struct totem_config cfg;
 	uint32_t members_sorted[TOTEM_MAX_NODES];
@@ -123,8 +133,10 @@ struct totem_node {
 	bool agreed[TOTEM_MAX_NODES]; /* indexed like proc[] */
 	bool heard[TOTEM_MAX_NODES];
 	uint64_t gather_max_ring_seq;
+	bool consensus_waited; /* the last consensus timeout spared live nodes */
 	uint64_t last_commit_token_seq;
 	struct wire_commit commit;
+	struct memb_peer *peer; /* indexed like members_sorted */
 
 	struct submit_queue sq;
 	struct reasm *reasm; /* indexed like members_sorted */
@@ -189,6 +201,12 @@ void memb_gather_enter(struct totem_node *t, const char *why);
 void memb_on_join(struct totem_node *t, const struct wire_packet *p);
 void memb_on_commit(struct totem_node *t, const struct wire_packet *p);
 void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p);
+static inline void totem_trace(const struct totem_node *t, const char *what, uint32_t nodeid)
+{
+	if (t->cfg.trace)
+		t->cfg.trace(t->cfg.trace_arg, what, nodeid);
+}
+bool memb_backoff_quiet(const struct totem_node *t, uint32_t nodeid);
 void memb_on_leave(struct totem_node *t, const struct wire_packet *p);
 void memb_send_join(struct totem_node *t);
 void memb_consensus_timeout(struct totem_node *t);

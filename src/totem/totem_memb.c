@@ -62,7 +62,7 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 {
 	enum totem_state prev = t->state;
 
-	(void)why;
+	totem_trace(t, why, 0);
 	if (prev == TOTEM_OPERATIONAL || prev == 0) {
 		t->fail_count = 0;
 		t->proc_count = 0;
@@ -83,6 +83,9 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 	t->gather_max_ring_seq = t->highest_ring_seq;
 	sets_changed(t);
 	memset(t->heard, 0, sizeof(t->heard));
+	for (uint32_t i = 0; i < t->cfg.member_count; i++)
+		t->peer[i].gather_heard = false;
+	t->consensus_waited = false;
 	memb_send_join(t);
 	totem_timer_arm(t, TMR_JOIN, t->cfg.join_ms);
 	totem_timer_arm(t, TMR_CONSENSUS, t->cfg.consensus_ms);
@@ -145,8 +148,59 @@ static void commit_forward(struct totem_node *t)
 	totem_timer_arm(t, TMR_TOKEN_RETRANS, t->cfg.token_retransmit_ms);
 }
 
+/* ---- merge backoff ----
+ * Under a one-way or non-transitive fault the same node is let in by a merge
+ * and failed by the gather it caused, over and over. A node we tried to take
+ * in and had to fail is ignored for one consensus period, doubling with each
+ * failure that follows soon after, up to merge_backoff_max_ms. Members lost
+ * from our own ring (a crash, a restart) never count. */
+
+static struct memb_peer *peer_of(const struct totem_node *t, uint32_t nodeid)
+{
+	int i = totem_member_index(t, nodeid);
+	return i < 0 ? NULL : &t->peer[i];
+}
+
+static void backoff_note_failures(struct totem_node *t)
+{
+	uint64_t cap_us = (uint64_t)t->cfg.merge_backoff_max_ms * 1000u;
+	uint64_t first_us = (uint64_t)t->cfg.consensus_ms * 1000u;
+
+	if (first_us > cap_us)
+		first_us = cap_us;
+	for (uint32_t i = 0; i < t->fail_count; i++) {
+		struct memb_peer *p = peer_of(t, t->fail[i]);
+		/* Only a node we tried to take in counts: members we lose
+		 * are failures of the ring, not of a merge. */
+		if (!p || t->fail[i] == t->cfg.nodeid || cap_us == 0 ||
+		    totem_set_has(t->memb, t->memb_count, t->fail[i]))
+			continue;
+		if (p->left) {
+			p->left = false;
+			continue;
+		}
+		if (p->streak && t->now - p->last_fail_us > 2 * cap_us + first_us)
+			p->streak = 0;
+		p->last_fail_us = t->now;
+		if (++p->streak >= 1) {
+			uint32_t sh = p->streak - 1 < 16 ? p->streak - 1 : 16;
+			uint64_t d = first_us << sh;
+			p->quiet_until_us = t->now + (d < cap_us ? d : cap_us);
+			totem_trace(t, "merge backoff for", t->fail[i]);
+			t->stats.merge_backoffs++;
+		}
+	}
+}
+
+bool memb_backoff_quiet(const struct totem_node *t, uint32_t nodeid)
+{
+	const struct memb_peer *p = peer_of(t, nodeid);
+	return p && t->now < p->quiet_until_us;
+}
+
 static void commit_state_enter(struct totem_node *t)
 {
+	backoff_note_failures(t);
 	t->state = TOTEM_COMMIT;
 	totem_timer_stop(t, TMR_JOIN);
 	totem_timer_stop(t, TMR_CONSENSUS);
@@ -314,13 +368,38 @@ static bool join_is_stale(const struct totem_node *t, uint32_t from, const struc
 	return totem_set_has(set, t->memb_count, from) && j->ring_seq < cur;
 }
 
+/* A node from outside our ring asks us to drop a member of it that we hear
+ * in this gather: with a non-transitive link the two cannot both be in the
+ * next ring, and the member we already have wins. Without this rule the
+ * middle node sides with whichever join arrives first and the ring flaps
+ * between the two sides. */
+static bool join_evicts_incumbent(const struct totem_node *t, uint32_t from,
+				  const struct wire_join *j)
+{
+	if (totem_set_has(t->memb, t->memb_count, from))
+		return false;
+	for (uint16_t i = 0; i < j->fail_count; i++) {
+		const struct memb_peer *p = peer_of(t, j->fail[i]);
+		if (j->fail[i] != t->cfg.nodeid && p && p->gather_heard &&
+		    totem_set_has(t->memb, t->memb_count, j->fail[i]) &&
+		    !totem_set_has(t->fail, t->fail_count, j->fail[i]))
+			return true;
+	}
+	return false;
+}
+
 static void join_merge(struct totem_node *t, uint32_t from, const struct wire_join *j)
 {
 	bool changed = false;
 	uint32_t me = t->cfg.nodeid;
 
-	if (totem_set_has(j->fail, j->fail_count, me)) {
+	if (totem_set_has(j->fail, j->fail_count, me) || join_evicts_incumbent(t, from, j)) {
 		if (!totem_set_has(t->fail, t->fail_count, from)) {
+			totem_trace(t,
+				    totem_set_has(j->fail, j->fail_count, me) ?
+					    "join fails us: failing" :
+					    "join evicts a member: failing",
+				    from);
 			totem_set_add(t->fail, &t->fail_count, from);
 			changed = true;
 		}
@@ -365,6 +444,11 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 			t->stats.rx_dup++;
 			return;
 		}
+		if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from) &&
+		    memb_backoff_quiet(t, from)) {
+			t->stats.rx_backoff++;
+			return;
+		}
 		memb_gather_enter(t, "join received");
 	}
 	if (totem_set_has(t->fail, t->fail_count, from))
@@ -376,6 +460,10 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 	if (pi < 0 || totem_set_has(t->fail, t->fail_count, from))
 		return;
 	t->heard[pi] = true;
+	if (peer_of(t, from)) {
+		peer_of(t, from)->gather_heard = true;
+		peer_of(t, from)->last_join_us = t->now;
+	}
 	if (set_equal(j->proc, j->proc_count, t->proc, t->proc_count) &&
 	    set_equal(j->fail, j->fail_count, t->fail, t->fail_count))
 		t->agreed[pi] = true;
@@ -384,6 +472,12 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 
 /* Whoever has not agreed by now is taken as failed; with all agreed but no
  * commit token, the representative is the one that failed. */
+static bool joined_lately(const struct totem_node *t, uint32_t nodeid)
+{
+	const struct memb_peer *p = peer_of(t, nodeid);
+	return p && p->gather_heard && t->now - p->last_join_us < t->cfg.consensus_ms * 1000ull;
+}
+
 void memb_consensus_timeout(struct totem_node *t)
 {
 	uint32_t active[TOTEM_MAX_NODES];
@@ -392,18 +486,33 @@ void memb_consensus_timeout(struct totem_node *t)
 
 	if (t->state != TOTEM_GATHER)
 		return;
-	for (uint32_t i = 0; i < n; i++) {
-		int pi = proc_index(t, active[i]);
-		if (active[i] != t->cfg.nodeid && !t->agreed[pi]) {
-			totem_set_add(t->fail, &t->fail_count, active[i]);
-			failed++;
+	/* Fail the silent first: a node still sending joins is alive and its
+	 * sets will converge with ours once the silent ones are out. Failing it
+	 * too would split a node that merely waited on the same silent node,
+	 * so live nodes are failed only after a second period without consensus. */
+	int passes = t->consensus_waited ? 2 : 1;
+
+	for (int pass = 0; pass < passes && !failed; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			int pi = proc_index(t, active[i]);
+			if (active[i] == t->cfg.nodeid || t->agreed[pi])
+				continue;
 			all = false;
+			if (pass == 0 && joined_lately(t, active[i]))
+				continue;
+			totem_set_add(t->fail, &t->fail_count, active[i]);
+			totem_trace(t,
+				    pass ? "consensus timeout: failing live" :
+					   "consensus timeout: failing silent",
+				    active[i]);
+			failed++;
 		}
 	}
 	if (all && n > 1 && active[0] != t->cfg.nodeid) {
 		totem_set_add(t->fail, &t->fail_count, active[0]);
 		failed++;
 	}
+	t->consensus_waited = !all && !failed;
 	if (failed) {
 		sets_changed(t);
 		memb_send_join(t);
@@ -466,6 +575,17 @@ void memb_recovery_done(struct totem_node *t)
 
 /* ---- merge detection and departures ---- */
 
+static bool outside_node_wanted(const struct totem_node *t)
+{
+	for (uint32_t i = 0; i < t->cfg.member_count; i++) {
+		uint32_t id = t->members_sorted[i];
+		if (t->now >= t->peer[i].quiet_until_us &&
+		    !totem_set_has(t->memb, t->memb_count, id))
+			return true;
+	}
+	return false;
+}
+
 void memb_send_merge_detect(struct totem_node *t)
 {
 	struct wire_hdr h = totem_hdr(t, WIRE_MERGE_DETECT);
@@ -474,8 +594,10 @@ void memb_send_merge_detect(struct totem_node *t)
 
 	if (t->state != TOTEM_OPERATIONAL || t->memb[0] != t->cfg.nodeid)
 		return;
-	/* Only worth sending while some configured node is outside the ring. */
-	if (t->memb_count < t->cfg.member_count) {
+	/* Only worth sending while some configured node is outside the ring
+	 * and not in a merge backoff: announcing ourselves to nodes we would
+	 * ignore makes them re-form alone when their own backoff ends first. */
+	if (t->memb_count < t->cfg.member_count && outside_node_wanted(t)) {
 		m.ring_id.rep = t->ring_id.rep;
 		m.ring_id.seq = t->ring_id.seq;
 		b = totem_act_send_reserve(t, TOTEM_TO_ALL, 64);
@@ -489,6 +611,10 @@ void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p)
 	uint32_t from = p->hdr.sender;
 
 	if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from)) {
+		if (memb_backoff_quiet(t, from)) {
+			t->stats.rx_backoff++;
+			return;
+		}
 		memb_gather_enter(t, "foreign ring detected");
 		totem_set_add(t->proc, &t->proc_count, from);
 		sets_changed(t);
@@ -513,6 +639,8 @@ void memb_on_leave(struct totem_node *t, const struct wire_packet *p)
 		return;
 	if (t->state != TOTEM_GATHER)
 		memb_gather_enter(t, "member left");
+	if (peer_of(t, from))
+		peer_of(t, from)->left = true;
 	totem_set_add(t->fail, &t->fail_count, from);
 	sets_changed(t);
 	memb_send_join(t);

@@ -55,6 +55,7 @@ void sim_totem_config(struct totem_config *c, const struct sim_opts *o)
 	c->join_ms = 50;
 	c->consensus_ms = 240;
 	c->merge_ms = 200;
+	c->merge_backoff_max_ms = 500;
 	c->hold_ms = 40;
 	c->downcheck_ms = 67;
 	c->netmtu = o && o->netmtu ? o->netmtu : 1500;
@@ -72,7 +73,11 @@ void sim_totem_config(struct totem_config *c, const struct sim_opts *o)
  * token (a token timeout) to a node that re-entered gather late. */
 uint64_t sim_liveness_bound_us(const struct totem_config *c)
 {
-	uint64_t ms = 2ull * c->token_ms + c->merge_ms + 4ull * c->consensus_ms + 8ull * c->join_ms;
+	/* A newcomer failed by the faults may still be in its merge backoff
+	 * when they stop, and a merge begun as they stop may fail once more and
+	 * start one more backoff; a merge detect then restarts the merge. */
+	uint64_t ms = 2ull * c->token_ms + c->merge_ms + 4ull * c->consensus_ms +
+		      8ull * c->join_ms + 2ull * c->merge_backoff_max_ms + c->merge_ms;
 
 	return ms * 1000;
 }

@@ -69,6 +69,7 @@ nodelist {{
 logging {{
     to_stderr: yes
     timestamp: on
+    debug: {debug}
 }}
 """
 
@@ -88,7 +89,7 @@ class Cluster:
                         % (self.addr[i], i + 1, i + 1) for i in range(n))
         self.conf = os.path.join(self.dir, "corosync.conf")
         with open(self.conf, "w") as f:
-            f.write(CONF.format(name="sys" + self.tag, transport="knet",
+            f.write(CONF.format(debug="on" if os.environ.get("COHORT_DEBUG") else "off", name="sys" + self.tag, transport="knet",
                                 cipher="aes256" if crypto else "none",
                                 hash="sha256" if crypto else "none", keyfile=self.keyfile,
                                 extra_totem=extra_totem, nodes=nodes))

@@ -447,7 +447,7 @@ class CohortLab:
             nodes += "        nodeid: %d\n        name: node%d\n    }\n" % (i + 1, i + 1)
         self.conf = os.path.join(self.dir, "corosync.conf")
         with open(self.conf, "w") as f:
-            f.write(CONF.format(name=name or "ns%d" % os.getpid(), transport="knet",
+            f.write(CONF.format(debug="on" if os.environ.get("COHORT_DEBUG") else "off", name=name or "ns%d" % os.getpid(), transport="knet",
                                 cipher="aes256" if crypto else "none",
                                 hash="sha256" if crypto else "none", keyfile=self.keyfile,
                                 extra_totem=extra_totem, nodes=nodes))
