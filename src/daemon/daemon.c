@@ -123,6 +123,10 @@ static void totem_timer_cb(void *arg, uint64_t now)
 	struct daemon *d = arg;
 	totem_on_timer(d->totem, now);
 	daemon_drain(d);
+	/* The loop's timer is one-shot, but the core only reports a deadline
+	 * when it changes: one re-armed to the instant that just fired would
+	 * never be called back. */
+	dloop_timer_set(d->loop, &d->totem_timer, totem_next_deadline(d->totem), totem_timer_cb, d);
 }
 
 int daemon_host_mcast(void *ctx, uint8_t svc, enum totem_guarantee g, const struct iovec *iov,

@@ -38,6 +38,8 @@ struct daemon {
 	struct totem_node *totem;
 	struct services *svc;
 	struct svc_host host;
+	struct svc_uidgid allow[CFG_MAX_UIDGID]; /* uidgid sections, resolved */
+	size_t allow_count;
 	uint32_t nodeid;
 	char ipc_name[64];
 	char state_path[PATH_MAX];

@@ -1,6 +1,8 @@
 /* cohortd start-up and shutdown: configuration, logging, node identity,
  * keys, transport, Totem core, services, signals, real-time priority. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,6 +195,55 @@ static int setup_signals(struct daemon *d)
 	return dloop_add_fd(d->loop, d->signal_fd, EPOLLIN, daemon_signal_readable, d);
 }
 
+/* A name or a number; false when neither resolves. */
+static bool resolve_id(const char *s, bool group, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (*s && !*end && !errno)
+		return true;
+	if (group) {
+		struct group *g = getgrnam(s);
+		if (g)
+			*out = g->gr_gid;
+		return g != NULL;
+	}
+	struct passwd *p = getpwnam(s);
+	if (p)
+		*out = p->pw_uid;
+	return p != NULL;
+}
+
+/* uidgid { uid: gid: } entries as the IPC access list; the IPC layer lets
+ * in a client whose uid or gid matches an entry, as Corosync does. */
+static void resolve_uidgid(struct daemon *d)
+{
+	d->allow_count = 0;
+	for (size_t i = 0; i < d->cfg->uidgid_count; i++) {
+		const struct cfg_uidgid *u = &d->cfg->uidgid[i];
+		struct svc_uidgid a = { (uid_t)-1, (gid_t)-1 };
+		unsigned long v;
+
+		if (u->uid[0] && !resolve_id(u->uid, false, &v)) {
+			dlog_printf(&d->log, DLOG_WARN, "MAIN", "uidgid: unknown user %s, ignored",
+				    u->uid);
+			continue;
+		}
+		if (u->uid[0])
+			a.uid = (uid_t)v;
+		if (u->gid[0] && !resolve_id(u->gid, true, &v)) {
+			dlog_printf(&d->log, DLOG_WARN, "MAIN", "uidgid: unknown group %s, ignored",
+				    u->gid);
+			continue;
+		}
+		if (u->gid[0])
+			a.gid = (gid_t)v;
+		d->allow[d->allow_count++] = a;
+	}
+}
+
 static int setup_services(struct daemon *d)
 {
 #ifdef COHORT_HAVE_SERVICES
@@ -202,6 +253,10 @@ static int setup_services(struct daemon *d)
 				      .quorum = &d->cfg->quorum,
 				      .nodes = d->cfg->nodes,
 				      .node_count = d->cfg->node_count };
+
+	resolve_uidgid(d);
+	sc.allow = d->allow;
+	sc.allow_count = d->allow_count;
 
 	host->ctx = d;
 	host->loop = d->loop;

@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cohort_cluster import Cluster, ctl  # noqa: E402
+from cohort_cluster import Cluster, ctl, find_binary  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else None
 ALL3 = [0, 1, 2]
@@ -154,10 +154,51 @@ def test_garbage_and_replay(base):
         g.close()
 
 
+def cpg_init_as(lib_path, ipc, uid, gid):
+    """cs_error_t of cpg_initialize called by a child running as uid/gid."""
+    import ctypes
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            os.environ["COHORT_IPC"] = ipc
+            lib = ctypes.CDLL(lib_path)  # loaded while still root: the build dir may be private
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            h = ctypes.c_uint64(0)
+            code = lib.cpg_initialize(ctypes.byref(h), None)
+            if code == 1:
+                lib.cpg_finalize(h)
+        finally:
+            os._exit(code)
+    _, st = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(st)
+
+
+def test_uidgid(base):
+    """uidgid { uid: } in the configuration lets that user in; others get
+    CS_ERR_ACCESS (11) from cpg_initialize."""
+    if os.geteuid() != 0:
+        print("SKIP: needs root to run a client as another user")
+        sys.exit(77)
+    lib = os.path.join(os.path.dirname(os.path.dirname(find_binary("cohortd", BUILD))), "lib", "libcpg.so")
+    with Cluster(1, base_addr=base, build_dir=BUILD, tag="u%d" % base) as cl:
+        with open(cl.conf, "a") as f:
+            f.write("uidgid {\n    uid: 65534\n}\nuidgid {\n    gid: 4242\n}\n")
+        cl.start(0)
+        check(cl.wait(lambda: cl.one_ring([0]), 5) is not None, "no ring", cl)
+        got = (cpg_init_as(lib, cl.ipc(0), 65534, 65534), cpg_init_as(lib, cl.ipc(0), 4001, 4242),
+               cpg_init_as(lib, cl.ipc(0), 4001, 4001))
+        check(got == (1, 1, 11), "allowed uid, allowed gid, other: got %s, want (1, 1, 11)" % (got,), cl)
+        print("uidgid: allowed uid OK, allowed gid OK, other user CS_ERR_ACCESS")
+
+
 TESTS = {
     "form": (test_form, 21), "kill9": (test_kill9, 22), "pause": (test_pause_resume, 23),
     "restart": (test_restart_merge, 24), "graceful": (test_graceful_stop, 25),
     "wrongkey": (test_wrong_key, 26), "garbage": (test_garbage_and_replay, 27),
+    "uidgid": (test_uidgid, 28),
 }
 
 if __name__ == "__main__":
