@@ -34,9 +34,8 @@ static void on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t no
 }
 
 static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
-		       const struct cpg_address *members, size_t nm,
-		       const struct cpg_address *left, size_t nl,
-		       const struct cpg_address *joined, size_t nj)
+		       const struct cpg_address *members, size_t nm, const struct cpg_address *left,
+		       size_t nl, const struct cpg_address *joined, size_t nj)
 {
 	(void)h;
 	(void)group;
@@ -67,18 +66,33 @@ static int dispatch_until_done(cpg_handle_t h, struct demo *d, int timeout_ms)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: cohort-cpgdemo listen GROUP COUNT | send GROUP TEXT... | -h\n"
+		   "  listen GROUP COUNT  join GROUP, print COUNT messages (20 s at most), leave\n"
+		   "  send GROUP TEXT...  join GROUP, multicast each TEXT, wait until they come\n"
+		   "                      back (5 s at most), leave\n"
+		   "  -h, --help          this text\n"
+		   "The daemon is chosen by $COHORT_IPC (default \"cohort\").\n"
+		   "Exit status: 0, 1 error or timeout, 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-	cpg_callbacks_t cb = {.cpg_deliver_fn = on_deliver, .cpg_confchg_fn = on_confchg};
-	struct demo d = {0};
+	cpg_callbacks_t cb = { .cpg_deliver_fn = on_deliver, .cpg_confchg_fn = on_confchg };
+	struct demo d = { 0 };
 	struct cpg_name name;
 	cpg_handle_t h;
 	cs_error_t e;
 	int rc = 0;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc < 4 || (strcmp(argv[1], "listen") && strcmp(argv[1], "send")) ||
 	    strlen(argv[2]) > CPG_MAX_NAME_LENGTH) {
-		fprintf(stderr, "usage: cohort-cpgdemo listen GROUP COUNT | send GROUP TEXT...\n");
+		usage(stderr);
 		return 2;
 	}
 	name.length = (uint32_t)strlen(argv[2]);
@@ -100,8 +114,9 @@ int main(int argc, char **argv)
 		rc = dispatch_until_done(h, &d, 20000);
 	} else {
 		for (int i = 3; i < argc; i++) {
-			struct iovec iov = {.iov_base = argv[i], .iov_len = strlen(argv[i])};
-			while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN)
+			struct iovec iov = { .iov_base = argv[i], .iov_len = strlen(argv[i]) };
+			while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) ==
+			       CS_ERR_TRY_AGAIN)
 				usleep(1000);
 			if (e != CS_OK) {
 				fprintf(stderr, "cohort-cpgdemo: cpg_mcast_joined: error %d\n", e);

@@ -30,24 +30,28 @@ struct keygen_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cohort-keygen [-k FILE] [-s SIZE] [-f] [-l] [-h]\n"
+		"Usage: cohort-keygen [-k FILE] [-s SIZE] [-f] [-l] [-h]\n"
 		"  -k FILE  where to write the key (default %s)\n"
 		"  -s SIZE  key size in bytes, %u to %u (default 256)\n"
 		"  -f       replace an existing key file\n"
 		"  -l       accepted for corosync-keygen compatibility; has no effect\n"
 		"           (it once chose /dev/urandom over /dev/random; getrandom()\n"
-		"           is always the kernel's fully seeded generator)\n",
+		"           is always the kernel's fully seeded generator)\n"
+		"  -h, --help  this text\n"
+		"Exit status: 0 key written, 1 error (the key file exists, I/O), 2 usage.\n",
 		CRYPTO_DEFAULT_KEYFILE, CRYPTO_KEY_MIN_BYTES, CRYPTO_KEY_MAX_BYTES);
 }
 
 static int parse_args(int argc, char **argv, struct keygen_opts *o)
 {
+	static const struct option lo[] = { { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	int c;
 
 	o->path = CRYPTO_DEFAULT_KEYFILE;
 	o->size = 256;
 	o->force = false;
-	while ((c = getopt(argc, argv, "k:s:flh")) != -1) {
+	while ((c = getopt_long(argc, argv, "k:s:flh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			o->path = optarg;

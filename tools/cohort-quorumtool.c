@@ -11,6 +11,7 @@
  *   -o a|n|i  order of the node list (as given, by name, by id)
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 
 #include "ipc/ipc_client.h"
 #include "services/quorum_ipc.h"
+#include "tool_common.h"
 #include "util/strnum.h"
 
 #define QT_MAX_NODES 1152
@@ -60,39 +62,6 @@ struct qt {
 	struct qt_name names[QT_MAX_NODES];
 	size_t name_count;
 };
-
-static const char *cs_name(cs_error_t e)
-{
-	static const char *const names[] = {
-		NULL,
-		"CS_OK",
-		"CS_ERR_LIBRARY",
-		"CS_ERR_VERSION",
-		"CS_ERR_INIT",
-		"CS_ERR_TIMEOUT",
-		"CS_ERR_TRY_AGAIN",
-		"CS_ERR_INVALID_PARAM",
-		"CS_ERR_NO_MEMORY",
-		"CS_ERR_BAD_HANDLE",
-		"CS_ERR_BUSY",
-		"CS_ERR_ACCESS",
-		"CS_ERR_NOT_EXIST",
-		"CS_ERR_NAME_TOO_LONG",
-		"CS_ERR_EXIST",
-		"CS_ERR_NO_SPACE",
-		"CS_ERR_INTERRUPT",
-		"CS_ERR_NAME_NOT_FOUND",
-		"CS_ERR_NO_RESOURCES",
-		"CS_ERR_NOT_SUPPORTED",
-		"CS_ERR_BAD_OPERATION",
-		"CS_ERR_FAILED_OPERATION",
-		"CS_ERR_MESSAGE_ERROR",
-	};
-
-	if ((size_t)e < sizeof(names) / sizeof(names[0]) && names[e])
-		return names[e];
-	return "CS_ERR_UNKNOWN";
-}
 
 static void print_ids(const char *label, const uint32_t *ids, uint32_t n)
 {
@@ -206,7 +175,7 @@ static int connect_all(struct qt *t)
 	e = quorum_model_initialize(&t->qh, QUORUM_MODEL_V1, (quorum_model_data_t *)&md,
 				    &t->quorum_type, t);
 	if (e != CS_OK) {
-		fprintf(stderr, "Cannot initialize QUORUM service: %s\n", cs_name(e));
+		fprintf(stderr, "Cannot initialize QUORUM service: %s\n", tool_cs_name(e));
 		return -1;
 	}
 	if (t->quorum_type != QUORUM_SET)
@@ -215,7 +184,7 @@ static int connect_all(struct qt *t)
 	 * votequorum is only asked. */
 	e = votequorum_initialize(&t->vh, t->o.monitor && t->o.parsable ? &vcb : NULL);
 	if (e != CS_OK) {
-		fprintf(stderr, "Cannot initialize VOTEQUORUM service: %s\n", cs_name(e));
+		fprintf(stderr, "Cannot initialize VOTEQUORUM service: %s\n", tool_cs_name(e));
 		return -1;
 	}
 	t->have_vq = true;
@@ -266,7 +235,7 @@ static int snapshot(struct qt *t)
 
 	e = quorum_getquorate(t->qh, &q);
 	if (e != CS_OK) {
-		fprintf(stderr, "Cannot get quorate status: %s\n", cs_name(e));
+		fprintf(stderr, "Cannot get quorate status: %s\n", tool_cs_name(e));
 		return -1;
 	}
 	t->quorate = q;
@@ -277,7 +246,7 @@ static int snapshot(struct qt *t)
 	while (e == CS_OK && !t->got_quorum)
 		e = quorum_dispatch(t->qh, CS_DISPATCH_ONE);
 	if (e != CS_OK) {
-		fprintf(stderr, "Cannot get the membership: %s\n", cs_name(e));
+		fprintf(stderr, "Cannot get the membership: %s\n", tool_cs_name(e));
 		return -1;
 	}
 	t->name_count = names_fetch(t->names, QT_MAX_NODES);
@@ -420,7 +389,7 @@ static int change(struct qt *t)
 		if (e == CS_OK)
 			return QT_OK;
 		fprintf(stderr, "Unable to set expected votes to %u: %s", t->o.expected,
-			cs_name(e));
+			tool_cs_name(e));
 		if (e == CS_ERR_INVALID_PARAM)
 			explain(&vi, t->o.expected, total);
 	} else {
@@ -436,7 +405,7 @@ static int change(struct qt *t)
 		if (node.node_state == VOTEQUORUM_NODESTATE_MEMBER)
 			total = total - node.node_votes + t->o.votes;
 		fprintf(stderr, "Unable to set votes %u for nodeid %u: %s", t->o.votes, id,
-			cs_name(e));
+			tool_cs_name(e));
 		if (e == CS_ERR_INVALID_PARAM)
 			explain(&vi, vi.highest_expected, total);
 	}
@@ -459,7 +428,7 @@ static int monitor(struct qt *t)
 			e = votequorum_trackstart(t->vh, 0, CS_TRACK_CURRENT | CS_TRACK_CHANGES);
 	}
 	if (e != CS_OK) {
-		fprintf(stderr, "Unable to start tracking: %s\n", cs_name(e));
+		fprintf(stderr, "Unable to start tracking: %s\n", tool_cs_name(e));
 		return QT_ERROR;
 	}
 	t->name_count = names_fetch(t->names, QT_MAX_NODES);
@@ -482,8 +451,21 @@ static int monitor(struct qt *t)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cohort-quorumtool [-s] [-m] [-l] [-p] [-v votes] [-n nodeid] "
-		   "[-e expected] [-H] [-o a|n|i] [-h] [-V]\n");
+	fprintf(f,
+		"Usage: cohort-quorumtool [-s] [-m] [-l] [-p] [-v votes] [-n nodeid] "
+		"[-e expected] [-H] [-o a|n|i] [-h] [-V]\n"
+		"  -s           quorum status (the default)\n"
+		"  -m           monitor: print the status again on every change\n"
+		"  -l           members with their votes and names\n"
+		"  -p           machine-parsable output (with -m: one line per callback)\n"
+		"  -e N         set expected votes\n"
+		"  -v N         set the votes of node -n ID (default: this node)\n"
+		"  -H           node ids in hexadecimal\n"
+		"  -o a|n|i     order of -l: as given, by name, by id\n"
+		"  -i, -a       accepted for compatibility; names only, no addresses\n"
+		"  -h, --help   this text\n"
+		"  -V           version\n"
+		"Exit status: 0 (with -s: quorate), 1 error or usage, 2 (with -s) not quorate.\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, const char *what, uint32_t *out)
@@ -526,11 +508,13 @@ static int parse_value(int c, const char *arg, struct qt_opts *o)
 static int parse_args(int argc, char **argv, struct qt_opts *o)
 {
 	static const char switches[] = "smlpH";
+	static const struct option lo[] = { { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	bool *flag[] = { &o->status, &o->monitor, &o->list, &o->parsable, &o->hex };
 	int c;
 
 	o->order = 'a';
-	while ((c = getopt(argc, argv, "smlpv:n:e:Hio:afhV")) != -1) {
+	while ((c = getopt_long(argc, argv, "smlpv:n:e:Hio:afhV", lo, NULL)) != -1) {
 		if (c != '?' && strchr(switches, c)) {
 			*flag[strchr(switches, c) - switches] = true;
 		} else if (c == 'v' || c == 'n' || c == 'e' || c == 'o') {
