@@ -105,10 +105,16 @@ static void ctl_client_readable(void *arg, int c, uint32_t events)
 			len = reply_links(d, out, sizeof(out));
 		else if (!strcmp(cmd, "stats"))
 			len = reply_stats(d, out, sizeof(out));
+		else if (!strcmp(cmd, "reload"))
+			len = (daemon_reload(d, out, sizeof(out)), strlen(out));
+		else if (!strcmp(cmd, "shutdown"))
+			len = (size_t)snprintf(out, sizeof(out), "leaving the cluster\n");
 		else
 			len = (size_t)snprintf(out, sizeof(out), "error: unknown command\n");
 		if (send(c, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			daemon_log(d, DLOG_DEBUG, "CTL", "reply not sent: %s", strerror(errno));
+		if (!strcmp(cmd, "shutdown"))
+			daemon_leave_and_stop(d);
 	}
 	ctl_drop(d, c);
 }

@@ -244,9 +244,10 @@ void daemon_signal_readable(void *arg, int fd, uint32_t events)
 	(void)events;
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		char msg[200];
+
 		if (si.ssi_signo == SIGHUP)
-			daemon_log(d, DLOG_NOTICE, "MAIN",
-				   "SIGHUP: nothing in this configuration changes at run time");
+			daemon_reload(d, msg, sizeof(msg));
 		else
 			daemon_leave_and_stop(d);
 	}

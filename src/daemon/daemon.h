@@ -91,6 +91,8 @@ void daemon_net_link_change(void *arg, uint32_t nodeid, unsigned link, bool up);
 void daemon_net_readable(void *arg, int fd, uint32_t events);
 void daemon_signal_readable(void *arg, int fd, uint32_t events);
 void daemon_leave_and_stop(struct daemon *d);
+/* Re-read the configuration file; msg says what was applied. */
+int daemon_reload(struct daemon *d, char *msg, size_t cap);
 void daemon_rearm_net_timer(struct daemon *d);
 
 #endif

@@ -19,14 +19,14 @@
 #include "daemon/daemon.h"
 #include "services/svc.h"
 
-static int load_config(struct daemon *d)
+static int read_config(struct daemon *d, struct cfg_cluster **out)
 {
 	struct util_diag diag = { 0 };
 	struct cfg_options o = { .resolve_names = true };
-	int rc = cfg_load_file(d->opt.config_path, &o, &d->cfg, &diag);
+	int rc = cfg_load_file(d->opt.config_path, &o, out, &diag);
 
 	if (rc == 0)
-		cfg_load_uidgid_dir(d->cfg, CFG_DEFAULT_UIDGID_DIR, &diag);
+		cfg_load_uidgid_dir(*out, CFG_DEFAULT_UIDGID_DIR, &diag);
 	for (size_t i = 0; i < diag.count; i++) {
 		const struct util_msg *m = &diag.msgs[i];
 		int lvl = m->severity == UTIL_ERROR   ? DLOG_ERR :
@@ -38,9 +38,16 @@ static int load_config(struct daemon *d)
 	return rc;
 }
 
+static int load_config(struct daemon *d)
+{
+	return read_config(d, &d->cfg);
+}
+
 static void setup_logging(struct daemon *d)
 {
 	const struct cfg_logging *lg = &d->cfg->logging;
+
+	dlog_close(&d->log);
 
 	d->log.debug = lg->global.debug != CFG_DEBUG_OFF;
 	d->log.timestamp = lg->timestamp != CFG_TS_OFF || d->opt.foreground;
@@ -136,6 +143,8 @@ static void daemon_totem_trace(void *arg, const char *what, uint32_t nodeid)
 {
 	struct daemon *d = arg;
 
+	if (!d->log.debug)
+		return;
 	if (nodeid)
 		dlog_printf(&d->log, DLOG_DEBUG, "TOTEM", "%s node %u", what, nodeid);
 	else
@@ -157,10 +166,8 @@ static int setup_totem(struct daemon *d)
 		dlog_printf(&d->log, DLOG_WARN, "MAIN", "unreadable %s: starting from 0",
 			    d->state_path);
 	tc.ring_seq_start = seq;
-	if (d->log.debug) {
-		tc.trace = daemon_totem_trace;
-		tc.trace_arg = d;
-	}
+	tc.trace = daemon_totem_trace; /* it checks the debug flag, which a reload may change */
+	tc.trace_arg = d;
 	tc.max_msg_bytes = 2u << 20;
 	if (tc.netmtu > net_max_payload(d->net))
 		tc.netmtu = (uint32_t)net_max_payload(d->net);
@@ -363,4 +370,34 @@ void daemon_teardown(struct daemon *d)
 	crypto_key_wipe(&d->key);
 	free(d->pending.buf);
 	dlog_close(&d->log);
+}
+
+/* SIGHUP or "cohort-cfgtool -R": the logging section applies at once; the
+ * rest is Totem's, the transport's or the services' start-up state and needs
+ * a restart, which the reply says instead of half-applying it. */
+int daemon_reload(struct daemon *d, char *msg, size_t cap)
+{
+	struct cfg_cluster *n = NULL;
+	const struct cfg_cluster *o = d->cfg;
+	bool fixed;
+
+	if (read_config(d, &n)) {
+		snprintf(msg, cap,
+			 "error: configuration %s has errors (see the log); nothing changed\n",
+			 d->opt.config_path);
+		cfg_free(n);
+		return -1;
+	}
+	fixed = memcmp(&n->totem, &o->totem, sizeof(o->totem)) || n->node_count != o->node_count ||
+		memcmp(n->nodes, o->nodes, o->node_count * sizeof(o->nodes[0])) ||
+		memcmp(&n->quorum, &o->quorum, sizeof(o->quorum)) ||
+		n->uidgid_count != o->uidgid_count ||
+		memcmp(n->uidgid, o->uidgid, o->uidgid_count * sizeof(o->uidgid[0]));
+	memcpy(&d->cfg->logging, &n->logging, sizeof(n->logging));
+	cfg_free(n);
+	setup_logging(d);
+	snprintf(msg, cap, "reloaded: logging applied%s\n",
+		 fixed ? "; totem, nodelist, quorum and uidgid changes need a restart" : "");
+	dlog_printf(&d->log, DLOG_NOTICE, "MAIN", "%.*s", (int)strcspn(msg, "\n"), msg);
+	return 0;
 }

@@ -194,11 +194,42 @@ def test_uidgid(base):
         print("uidgid: allowed uid OK, allowed gid OK, other user CS_ERR_ACCESS")
 
 
+def test_reload_shutdown(base):
+    """SIGHUP and the control socket's reload re-read the file (logging at
+    once, the rest reported as needing a restart; a broken file changes
+    nothing); shutdown leaves the cluster and exits 0."""
+    with Cluster(2, base_addr=base, build_dir=BUILD, tag="r%d" % base) as cl:
+        cl.start_all()
+        check(cl.wait(lambda: cl.one_ring([0, 1]), 5) is not None, "no ring", cl)
+        text = open(cl.conf).read()
+        with open(cl.conf, "w") as f:
+            f.write(text.replace("debug: off", "debug: on"))
+        cl.signal(0, signal.SIGHUP)
+        check(cl.wait(lambda: "reloaded: logging applied" in cl.log(0), 3) is not None, "SIGHUP did not reload", cl)
+        with open(cl.conf, "w") as f:
+            f.write(text.replace("token: ", "token: 1").replace("totem {", "totem {\n    token: 500"))
+        reply = ctl(cl.ipc(0), "reload") or ""
+        check("need a restart" in reply, "token change not reported: %r" % reply, cl)
+        with open(cl.conf, "w") as f:
+            f.write(text + "\ntotem { token: many }\n")
+        reply = ctl(cl.ipc(0), "reload") or ""
+        check(reply.startswith("error:"), "broken file accepted: %r" % reply, cl)
+        check(cl.one_ring([0, 1]), "reload disturbed the ring", cl)
+        t0 = time.monotonic()
+        ctl(cl.ipc(1), "shutdown")
+        check(cl.wait(lambda: not cl.alive(1), 3) is not None, "shutdown did not stop the daemon", cl)
+        check(cl.procs[1].returncode == 0, "exit code %s" % cl.procs[1].returncode, cl)
+        t = cl.wait(lambda: cl.one_ring([0]), 3)
+        check(t is not None, "survivor did not re-form after shutdown", cl)
+        print("reload via SIGHUP and ctl OK; shutdown to survivor's new ring %.0f ms"
+              % ((time.monotonic() - t0) * 1000))
+
+
 TESTS = {
     "form": (test_form, 21), "kill9": (test_kill9, 22), "pause": (test_pause_resume, 23),
     "restart": (test_restart_merge, 24), "graceful": (test_graceful_stop, 25),
     "wrongkey": (test_wrong_key, 26), "garbage": (test_garbage_and_replay, 27),
-    "uidgid": (test_uidgid, 28),
+    "uidgid": (test_uidgid, 28), "reload": (test_reload_shutdown, 29),
 }
 
 if __name__ == "__main__":
