@@ -1,5 +1,7 @@
 /* cohort-cfgtool: show what a running cohortd knows about its ring and links,
- * like corosync-cfgtool -s. Talks to the daemon's control socket. */
+ * like corosync-cfgtool -s, and ask it to reload (-R) or leave (-H). Talks
+ * to the daemon's control socket, one command per connection. Unlike
+ * Corosync's -R, the reload concerns this node only. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +11,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: cohort-cfgtool [--ipc NAME] [-s | -l | -S] [-h]\n"
+	fprintf(f, "Usage: cohort-cfgtool [--ipc NAME] [-s | -l | -S | -R | -H] [-h]\n"
 		   "  -s   ring status: node id, state, ring id, members (default)\n"
 		   "  -l   every link to every node, up or down, with packet counts\n"
 		   "  -S   counters (packets, rejections, retransmissions, rings)\n"
+		   "  -R   reload the configuration file (logging applies at once)\n"
+		   "  -H   leave the cluster cleanly and stop this node's cohortd\n"
 		   "  --ipc NAME   the daemon's IPC name (default: $COHORT_IPC or \"cohort\")\n"
 		   "  -h, --help   this text\n"
 		   "Exit status: 0, 1 cohortd not reachable or it reported an error, 2 usage.\n");
@@ -28,7 +32,7 @@ int main(int argc, char **argv)
 	static char out[1 << 16];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "slSh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "slSRHh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cmd = "status";
@@ -38,6 +42,12 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			cmd = "stats";
+			break;
+		case 'R':
+			cmd = "reload";
+			break;
+		case 'H':
+			cmd = "shutdown";
 			break;
 		case 'i':
 			ipc = optarg;
