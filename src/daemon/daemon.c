@@ -181,6 +181,10 @@ void daemon_net_link_change(void *arg, uint32_t nodeid, unsigned link, bool up)
 	struct daemon *d = arg;
 	daemon_log(d, up ? DLOG_NOTICE : DLOG_WARN, "KNET", "link %u to node %u is %s", link,
 		   nodeid, up ? "up" : "down");
+	if (!d->totem)
+		return;
+	totem_set_reachable(d->totem, dloop_now_us(), nodeid, net_node_reachable(d->net, nodeid));
+	daemon_drain(d);
 }
 
 static void net_timer_cb(void *arg, uint64_t now);

@@ -36,6 +36,19 @@ static void send_heartbeat(struct net *n, size_t peer, unsigned link, uint64_t n
 		n->stats.tx_heartbeats++;
 }
 
+bool net_node_reachable(const struct net *n, uint32_t nodeid)
+{
+	for (size_t p = 0; p < n->peer_count; p++) {
+		if (n->peers[p].nodeid != nodeid)
+			continue;
+		for (unsigned l = 0; l < NET_MAX_LINKS; l++)
+			if (n->links[l].active && n->peers[p].pl[l].up)
+				return true;
+		return false;
+	}
+	return false;
+}
+
 bool net_peer_hears_us(const struct net *n, size_t peer)
 {
 	bool ever = false;

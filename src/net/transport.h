@@ -121,6 +121,8 @@ size_t net_max_payload(const struct net *n);
 size_t net_get_links(const struct net *n, struct net_link_info *out, size_t max);
 const struct net_stats *net_get_stats(const struct net *n);
 const struct crypto_stats *net_get_crypto_stats(const struct net *n);
+/* Some link to the node is up. */
+bool net_node_reachable(const struct net *n, uint32_t nodeid);
 void net_set_filter(struct net *n, net_filter_fn fn, void *arg);
 
 #endif

@@ -431,6 +431,20 @@ out:
 	event_end(t);
 }
 
+void totem_set_reachable(struct totem_node *t, uint64_t now_us, uint32_t nodeid, bool reachable)
+{
+	int i = totem_member_index(t, nodeid);
+
+	event_begin(t, now_us);
+	if (i >= 0 && nodeid != t->cfg.nodeid) {
+		t->peer[i].unreachable = !reachable;
+		t->peer[i].reach_known = true;
+		if (t->started && !t->left_cluster && !reachable)
+			memb_fail_unreachable(t);
+	}
+	event_end(t);
+}
+
 static void fire_timer(struct totem_node *t, enum totem_timer w)
 {
 	switch (w) {

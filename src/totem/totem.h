@@ -148,6 +148,11 @@ void totem_on_timer(struct totem_node *t, uint64_t now_us);
 /* Queue an application message. TOTEM_E_AGAIN when the submit queue is full. */
 int totem_submit(struct totem_node *t, uint64_t now_us, enum totem_guarantee g, const void *data,
 		 size_t len);
+/* The transport's view of a node: unreachable when every link to it is
+ * down. It never starts a membership change by itself (the token timeout
+ * does), but a gather fails an unreachable node at once instead of waiting
+ * for the consensus timeout. */
+void totem_set_reachable(struct totem_node *t, uint64_t now_us, uint32_t nodeid, bool reachable);
 /* Announce a graceful departure; the node then stays silent. */
 void totem_leave(struct totem_node *t, uint64_t now_us);
 

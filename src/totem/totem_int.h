@@ -80,6 +80,8 @@ struct memb_peer {
 	uint32_t streak;	 /* failures in a row, each soon after the last */
 	bool left;		 /* announced its departure: not a failure */
 	bool gather_heard;	 /* a join of it was taken in the current gather */
+	bool unreachable;	 /* the transport says every link to it is down */
+	bool reach_known;	 /* the transport has said anything about it */
 	uint64_t last_join_us;	 /* when that last happened */
 };
 
@@ -206,6 +208,7 @@ static inline void totem_trace(const struct totem_node *t, const char *what, uin
 	if (t->cfg.trace)
 		t->cfg.trace(t->cfg.trace_arg, what, nodeid);
 }
+void memb_fail_unreachable(struct totem_node *t);
 bool memb_backoff_quiet(const struct totem_node *t, uint32_t nodeid);
 void memb_on_leave(struct totem_node *t, const struct wire_packet *p);
 void memb_send_join(struct totem_node *t);

@@ -89,6 +89,7 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 	memb_send_join(t);
 	totem_timer_arm(t, TMR_JOIN, t->cfg.join_ms);
 	totem_timer_arm(t, TMR_CONSENSUS, t->cfg.consensus_ms);
+	memb_fail_unreachable(t);
 }
 
 /* ---- commit ---- */
@@ -189,6 +190,34 @@ static void backoff_note_failures(struct totem_node *t)
 			totem_trace(t, "merge backoff for", t->fail[i]);
 			t->stats.merge_backoffs++;
 		}
+	}
+}
+
+static void check_consensus(struct totem_node *t);
+
+static bool fail_unreachable_sets(struct totem_node *t)
+{
+	bool changed = false;
+
+	for (uint32_t i = 0; i < t->proc_count; i++) {
+		const struct memb_peer *p = peer_of(t, t->proc[i]);
+		if (p && p->unreachable && t->proc[i] != t->cfg.nodeid &&
+		    !totem_set_has(t->fail, t->fail_count, t->proc[i])) {
+			totem_set_add(t->fail, &t->fail_count, t->proc[i]);
+			totem_trace(t, "unreachable: failing", t->proc[i]);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+/* In a gather, nodes the transport cannot reach are failed at once. */
+void memb_fail_unreachable(struct totem_node *t)
+{
+	if (t->state == TOTEM_GATHER && fail_unreachable_sets(t)) {
+		sets_changed(t);
+		memb_send_join(t);
+		check_consensus(t);
 	}
 }
 
@@ -368,8 +397,9 @@ static bool join_is_stale(const struct totem_node *t, uint32_t from, const struc
 	return totem_set_has(set, t->memb_count, from) && j->ring_seq < cur;
 }
 
-/* A node from outside our ring asks us to drop a member of it that we hear
- * in this gather: with a non-transitive link the two cannot both be in the
+/* A node from outside our ring asks us to drop a member of it that is alive
+ * (we heard it in this gather, or the transport reaches it): with a
+ * non-transitive link the two cannot both be in the
  * next ring, and the member we already have wins. Without this rule the
  * middle node sides with whichever join arrives first and the ring flaps
  * between the two sides. */
@@ -380,7 +410,8 @@ static bool join_evicts_incumbent(const struct totem_node *t, uint32_t from,
 		return false;
 	for (uint16_t i = 0; i < j->fail_count; i++) {
 		const struct memb_peer *p = peer_of(t, j->fail[i]);
-		if (j->fail[i] != t->cfg.nodeid && p && p->gather_heard &&
+		if (j->fail[i] != t->cfg.nodeid && p &&
+		    (p->gather_heard || (p->reach_known && !p->unreachable)) &&
 		    totem_set_has(t->memb, t->memb_count, j->fail[i]) &&
 		    !totem_set_has(t->fail, t->fail_count, j->fail[i]))
 			return true;
@@ -422,6 +453,7 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 		totem_set_add(t->proc, &t->proc_count, from);
 		changed = true;
 	}
+	changed |= fail_unreachable_sets(t);
 	if (changed) {
 		bool heard[TOTEM_MAX_NODES] = { false };
 		/* heard[] is indexed like proc[], which just changed shape */

@@ -115,6 +115,27 @@ static void test_leave_is_fast(void)
 	fx_free(&c);
 }
 
+/* A crashed node the transport reports unreachable is failed as soon as the
+ * token loss starts a gather, without waiting out the consensus timeout. */
+static void test_unreachable_fails_at_once(void)
+{
+	struct fx_cluster c;
+	fx_init(&c, 3, 200);
+	fx_run_until(&c, 1000 * MS);
+	uint32_t before = c.node[0].confchg_regular;
+	uint64_t t0 = c.now;
+	fx_crash(&c, 2);
+	fx_reachable(&c, 0, 3, false);
+	fx_reachable(&c, 1, 3, false);
+	CHECK(c.node[0].confchg_regular == before); /* no change by itself */
+	while (c.node[0].confchg_regular == before && c.now < t0 + 2000 * MS)
+		fx_run_until(&c, c.now + 1 * MS);
+	CHECK(fx_one_ring(&c) && c.node[0].last_member_count == 2);
+	/* token timeout 200 ms; consensus (240 ms) would come on top */
+	CHECK(c.now - t0 <= 230 * MS);
+	fx_free(&c);
+}
+
 static void test_fragmentation(void)
 {
 	struct fx_cluster c;
@@ -181,6 +202,7 @@ int main(void)
 	test_singleton();
 	test_crash_and_restart();
 	test_leave_is_fast();
+	test_unreachable_fails_at_once();
 	test_fragmentation();
 	test_queue_bound_and_bad_input();
 	test_partition_heals();

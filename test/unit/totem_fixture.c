@@ -115,6 +115,12 @@ void fx_leave(struct fx_cluster *c, uint32_t idx)
 	fx_crash(c, idx);
 }
 
+void fx_reachable(struct fx_cluster *c, uint32_t idx, uint32_t nodeid, bool reachable)
+{
+	totem_set_reachable(c->node[idx].t, c->now, nodeid, reachable);
+	drain(c, idx);
+}
+
 void fx_free(struct fx_cluster *c)
 {
 	for (uint32_t i = 0; i < c->n; i++) {

@@ -55,6 +55,8 @@ int fx_submit(struct fx_cluster *c, uint32_t idx, enum totem_guarantee g, const 
 void fx_crash(struct fx_cluster *c, uint32_t idx);
 void fx_restart(struct fx_cluster *c, uint32_t idx, uint32_t token_ms);
 void fx_leave(struct fx_cluster *c, uint32_t idx);
+/* Tell node idx what the transport knows of nodeid. */
+void fx_reachable(struct fx_cluster *c, uint32_t idx, uint32_t nodeid, bool reachable);
 bool fx_one_ring(const struct fx_cluster *c);
 
 #endif
