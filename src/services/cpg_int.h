@@ -95,6 +95,9 @@ struct cpg_svc {
 	struct totem_ring_id ring;
 	uint32_t *members;
 	size_t nmembers;
+	/* The transitional configuration, until the regular one that follows it. */
+	uint32_t *trans;
+	size_t ntrans;
 	/* sync (join list exchange) after a regular configuration */
 	bool syncing;
 	bool jl_sent;

@@ -4,6 +4,7 @@
  * identical. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "services/cpg_int.h"
 
@@ -183,20 +184,39 @@ static void drop_lost_nodes(struct cpg_svc *s, const uint32_t *members, size_t n
 void cpg_svc_confchg(struct cpg_svc *s, enum totem_confchg_type type, struct totem_ring_id ring,
 		     const uint32_t *members, size_t nmembers)
 {
+	uint32_t *copy = malloc((nmembers ? nmembers : 1) * sizeof(*copy));
+
+	if (copy)
+		memcpy(copy, members, nmembers * sizeof(*copy));
 	if (type == TOTEM_CONF_TRANSITIONAL) {
 		cpg_sync_abort(s);
 		s->syncing = true;
-		drop_lost_nodes(s, members, nmembers);
+		/* The members of lost nodes leave at the regular configuration,
+		 * not here: after the transitional configuration Totem delivers
+		 * the old-ring messages a node has not delivered yet, and which
+		 * ones those are differs between nodes (only the set delivered in
+		 * the old ring and its transitional configuration together is the
+		 * same everywhere). At the regular configuration every survivor
+		 * has delivered the same messages, so the departure sits at the
+		 * same point of every stream. */
+		free(s->trans);
+		s->trans = copy;
+		s->ntrans = nmembers;
+		if (!copy) {
+			CPG_LOG(s, 0, "out of memory: lost nodes removed early");
+			drop_lost_nodes(s, members, nmembers);
+		}
 		return;
 	}
-	uint32_t *copy = malloc((nmembers ? nmembers : 1) * sizeof(*copy));
-
+	if (s->trans) {
+		drop_lost_nodes(s, s->trans, s->ntrans);
+		free(s->trans);
+		s->trans = NULL;
+	}
 	if (!copy) {
 		CPG_LOG(s, 0, "out of memory: ring change not processed");
 		return;
 	}
-	for (size_t i = 0; i < nmembers; i++)
-		copy[i] = members[i];
 	free(s->members);
 	s->members = copy;
 	s->nmembers = nmembers;

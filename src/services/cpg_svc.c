@@ -151,6 +151,7 @@ void cpg_svc_destroy(struct cpg_svc *s)
 	cpg_sync_abort(s);
 	cpg_groups_free(&s->groups);
 	free(s->members);
+	free(s->trans);
 	free(s->pl);
 	free(s->scratch);
 	free(s->addrs);

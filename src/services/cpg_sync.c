@@ -264,6 +264,13 @@ static void complete(struct cpg_svc *s)
 	for (size_t i = 0; i < ng; i++)
 		if (!gs[i]->mark)
 			apply_group(s, gs[i], NULL, 0);
+	/* apply_lists may have added groups: gs has no room for them. */
+	free(gs);
+	gs = calloc(s->groups.count + 1, sizeof(*gs));
+	if (!gs) {
+		CPG_LOG(s, 0, "out of memory: empty groups kept after CPG sync");
+		goto out;
+	}
 	ng = cpg_groups_list(&s->groups, gs);
 	for (size_t i = 0; i < ng; i++)
 		cpg_group_drop_if_empty(&s->groups, gs[i]);
