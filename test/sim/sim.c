@@ -74,8 +74,10 @@ void sim_totem_config(struct totem_config *c, const struct sim_opts *o)
 uint64_t sim_liveness_bound_us(const struct totem_config *c)
 {
 	/* A newcomer failed by the faults may still be in its merge backoff
-	 * when they stop, and a merge begun as they stop may fail once more and
-	 * start one more backoff; a merge detect then restarts the merge. */
+	 * when they stop; the two sides' backoffs do not end together, so a
+	 * merge tried when one side's ends may fail once more against the
+	 * other's, starting one more (up to the cap, as the streak goes on);
+	 * a merge detect then restarts the merge. */
 	uint64_t ms = 2ull * c->token_ms + c->merge_ms + 4ull * c->consensus_ms +
 		      8ull * c->join_ms + 2ull * c->merge_backoff_max_ms + c->merge_ms;
 
