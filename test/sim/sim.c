@@ -79,7 +79,7 @@ uint64_t sim_liveness_bound_us(const struct totem_config *c)
 	 * other's, starting one more (up to the cap, as the streak goes on);
 	 * a merge detect then restarts the merge. */
 	uint64_t ms = 2ull * c->token_ms + c->merge_ms + 4ull * c->consensus_ms +
-		      8ull * c->join_ms + 2ull * c->merge_backoff_max_ms + c->merge_ms;
+		      8ull * c->join_ms + 3ull * c->merge_backoff_max_ms + c->merge_ms;
 
 	return ms * 1000;
 }
