@@ -1,6 +1,7 @@
 # CPG service on three real cohortd (test_cpg.py), through cpg_client, a scriptable client
 # on our libcpg. Each case is its own ctest entry, bounded well under a minute.
-add_executable(cpg_client ${CMAKE_CURRENT_LIST_DIR}/cpg_client.c)
+add_executable(cpg_client ${CMAKE_CURRENT_LIST_DIR}/cpg_client.c
+               ${CMAKE_CURRENT_LIST_DIR}/cpg_client_send.c ${CMAKE_CURRENT_LIST_DIR}/cpg_client_query.c)
 target_link_libraries(cpg_client PRIVATE cpg)
 find_program(COHORT_PYTHON3 python3)
 if(COHORT_PYTHON3)

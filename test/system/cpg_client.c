@@ -29,7 +29,6 @@
  * filler is wrong is logged with the tag BAD. With -q only X lines are written (counts
  * are still kept).
  */
-#include <corosync/cpg.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,41 +43,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_HANDLES 4096
-#define TAG_MAX 64
-#define BATCH 32
+#include "cpg_client.h"
 
-enum job_kind { JOB_MCAST, JOB_ZCB, JOB_MARK };
-
-struct job {
-	struct job *next;
-	enum job_kind kind;
-	unsigned long left;
-	int guar; /* -1: alternate AGREED and SAFE */
-	size_t min, max;
-	char tag[TAG_MAX];
-};
-
-struct cli {
-	cpg_handle_t h;
-	int fd;
-	bool open, dead;
-	unsigned nodeid;
-	unsigned long seq;
-	struct job *jobs, *last;
-	void *zbuf; /* reused zero-copy buffer */
-	size_t zsize;
-};
-
-static struct cli cl[MAX_HANDLES];
-static int ncl;
-static FILE *evlog;
+struct cli cl[MAX_HANDLES];
+int ncl;
+FILE *evlog;
 static bool quiet;
 static unsigned long n_deliver, n_confchg, n_bad;
-static char *msgbuf;
-static size_t msgcap;
 
-static void reply(const char *fmt, ...)
+void reply(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,15 +77,6 @@ static int idx_of(cpg_handle_t h)
 	if (cpg_context_get(h, &ctx) != CS_OK)
 		return -1;
 	return (int)(intptr_t)ctx;
-}
-
-static uint8_t filler(const char *tag, size_t i)
-{
-	uint32_t s = 2166136261u;
-
-	for (const char *p = tag; *p; p++)
-		s = (s ^ (uint8_t)*p) * 16777619u;
-	return (uint8_t)(s + i * 131u);
 }
 
 static void print_group(const struct cpg_name *g)
@@ -171,7 +135,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	fputc('\n', evlog);
 }
 
-static void mark_dead(int i, cs_error_t err)
+void mark_dead(int i, cs_error_t err)
 {
 	if (cl[i].dead)
 		return;
@@ -190,7 +154,7 @@ static void dispatch(int i)
 		mark_dead(i, err);
 }
 
-static bool handle_arg(const char *s, int *out)
+bool handle_arg(const char *s, int *out)
 {
 	char *end;
 	long v = s ? strtol(s, &end, 10) : -1;
@@ -201,7 +165,7 @@ static bool handle_arg(const char *s, int *out)
 	return true;
 }
 
-static bool name_arg(const char *s, struct cpg_name *n)
+bool name_arg(const char *s, struct cpg_name *n)
 {
 	size_t len = s ? strlen(s) : 0;
 
@@ -302,278 +266,6 @@ static void cmd_joinrange(char *a, char *b, char *prefix)
 		}
 	}
 	reply("OK");
-}
-
-static void queue_job(int i, struct job *j)
-{
-	if (cl[i].last)
-		cl[i].last->next = j;
-	else
-		cl[i].jobs = j;
-	cl[i].last = j;
-}
-
-static void cmd_send(char *a, char *n, char *guar, char *size, char *mode)
-{
-	static const char *const names[] = { "unordered", "fifo", "agreed", "safe" };
-	struct job *j;
-	int i;
-	char *dash;
-
-	if (!handle_arg(a, &i) || !n || !guar || !size) {
-		reply("ERR args 0");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
-	j->kind = mode && !strcmp(mode, "zcb") ? JOB_ZCB : JOB_MCAST;
-	j->left = strtoul(n, NULL, 10);
-	j->guar = -2;
-	for (int k = 0; k < 4; k++)
-		if (!strcmp(guar, names[k]))
-			j->guar = k;
-	if (!strcmp(guar, "mix"))
-		j->guar = -1;
-	j->min = strtoul(size, &dash, 10);
-	j->max = *dash == '-' ? strtoul(dash + 1, NULL, 10) : j->min;
-	if (j->guar == -2 || j->max < j->min || j->min < TAG_MAX || j->max > 200u << 20) {
-		free(j);
-		reply("ERR args 0");
-		return;
-	}
-	queue_job(i, j);
-	reply("OK");
-}
-
-static void cmd_mark(char *a, char *tag)
-{
-	struct job *j;
-	int i;
-
-	if (!handle_arg(a, &i) || !tag || strlen(tag) >= TAG_MAX) {
-		reply("ERR args 0");
-		return;
-	}
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
-	j->kind = JOB_MARK;
-	j->left = 1;
-	j->guar = CPG_TYPE_AGREED;
-	j->min = j->max = TAG_MAX;
-	snprintf(j->tag, sizeof(j->tag), "%s", tag);
-	queue_job(i, j);
-	reply("OK");
-}
-
-static void *buffer(size_t len)
-{
-	if (len > msgcap) {
-		free(msgbuf);
-		msgbuf = malloc(len);
-		if (!msgbuf)
-			abort();
-		msgcap = len;
-	}
-	return msgbuf;
-}
-
-static void fill(char *m, const char *tag, size_t len)
-{
-	size_t tl = strlen(tag);
-
-	memcpy(m, tag, tl + 1);
-	for (size_t k = tl + 1; k < len; k++)
-		m[k] = (char)filler(tag, k);
-}
-
-/* Sends the next message of handle i's first job; CS_OK when it went. */
-static cs_error_t send_one(int i)
-{
-	struct cli *c = &cl[i];
-	struct job *j = c->jobs;
-	char tag[TAG_MAX];
-	size_t len = j->min;
-	int g = j->guar >= 0 ? j->guar : (c->seq % 2 ? CPG_TYPE_SAFE : CPG_TYPE_AGREED);
-	cs_error_t err;
-
-	if (j->max > j->min)
-		len += (c->seq * 2654435761u) % (j->max - j->min + 1);
-	if (j->kind == JOB_MARK)
-		snprintf(tag, sizeof(tag), "%s", j->tag);
-	else
-		snprintf(tag, sizeof(tag), "n%up%dh%d#%lu%c", c->nodeid, (int)getpid(), i, c->seq,
-			 g == CPG_TYPE_SAFE ? 'S' : 'A');
-	if (j->kind == JOB_ZCB) {
-		if (!c->zbuf || c->zsize < len) {
-			if (c->zbuf && cpg_zcb_free(c->h, c->zbuf) != CS_OK)
-				return CS_ERR_LIBRARY;
-			c->zbuf = NULL;
-			err = cpg_zcb_alloc(c->h, len, &c->zbuf);
-			if (err != CS_OK)
-				return err;
-			c->zsize = len;
-		}
-		fill(c->zbuf, tag, len);
-		err = cpg_zcb_mcast_joined(c->h, g, c->zbuf, len);
-	} else {
-		struct iovec iov[2];
-		char *m = buffer(len);
-
-		fill(m, tag, len);
-		/* Two pieces, so the library's gathering is exercised too. */
-		iov[0] = (struct iovec){ m, len / 3 };
-		iov[1] = (struct iovec){ m + len / 3, len - len / 3 };
-		err = cpg_mcast_joined(c->h, g, iov, 2);
-	}
-	if (err != CS_OK)
-		return err;
-	if (j->kind != JOB_MARK)
-		c->seq++;
-	if (--j->left == 0) {
-		c->jobs = j->next;
-		if (!c->jobs)
-			c->last = NULL;
-		free(j);
-	}
-	return CS_OK;
-}
-
-static void drop_jobs(int i)
-{
-	while (cl[i].jobs) {
-		struct job *j = cl[i].jobs;
-
-		cl[i].jobs = j->next;
-		free(j);
-	}
-	cl[i].last = NULL;
-}
-
-/* One round of sending for every handle with queued work; true if any is still queued. */
-static bool send_round(void)
-{
-	bool pending = false;
-
-	for (int i = 0; i < ncl; i++) {
-		for (int k = 0; k < BATCH && cl[i].open && !cl[i].dead && cl[i].jobs; k++) {
-			cs_error_t err = send_one(i);
-
-			if (err == CS_ERR_TRY_AGAIN)
-				break;
-			if (err != CS_OK) {
-				fprintf(evlog, "%d E send %d\n", i, (int)err);
-				drop_jobs(i);
-				mark_dead(i, err);
-			}
-		}
-		if (cl[i].open && !cl[i].dead && cl[i].jobs)
-			pending = true;
-	}
-	return pending;
-}
-
-static void cmd_members(char *a, char *b)
-{
-	struct cpg_address m[CPG_MEMBERS_MAX];
-	struct cpg_name g;
-	int i, n = 0;
-	cs_error_t err;
-
-	if (!handle_arg(a, &i) || !name_arg(b, &g)) {
-		reply("ERR args 0");
-		return;
-	}
-	err = cpg_membership_get(cl[i].h, &g, m, &n);
-	if (err != CS_OK) {
-		reply("ERR members %d", (int)err);
-		return;
-	}
-	printf("OK %d ", n);
-	for (int k = 0; k < n; k++)
-		printf("%s%u:%u:%u", k ? "," : "", m[k].nodeid, m[k].pid, m[k].reason);
-	reply("");
-}
-
-static void cmd_iter(char *a, char *type, char *group)
-{
-	struct cpg_iteration_description_t d;
-	cpg_iteration_handle_t it;
-	struct cpg_name g;
-	cpg_iteration_type_t t;
-	cs_error_t err;
-	int i, n = 0;
-	char *out = NULL;
-	size_t outlen = 0;
-	FILE *o;
-
-	if (!handle_arg(a, &i) || !type || (group && !name_arg(group, &g))) {
-		reply("ERR args 0");
-		return;
-	}
-	t = !strcmp(type, "name") ? CPG_ITERATION_NAME_ONLY :
-	    !strcmp(type, "one")  ? CPG_ITERATION_ONE_GROUP :
-	    !strcmp(type, "all")  ? CPG_ITERATION_ALL :
-				    (cpg_iteration_type_t)0;
-	err = cpg_iteration_initialize(cl[i].h, t, group ? &g : NULL, &it);
-	if (err != CS_OK) {
-		reply("ERR iter_init %d", (int)err);
-		return;
-	}
-	o = open_memstream(&out, &outlen);
-	if (!o)
-		abort();
-	while ((err = cpg_iteration_next(it, &d)) == CS_OK) {
-		fprintf(o, "%s%.*s/%u/%u", n ? ";" : "", (int)d.group.length, d.group.value,
-			d.nodeid, d.pid);
-		n++;
-	}
-	fclose(o);
-	if (err != CS_ERR_NO_SECTIONS)
-		reply("ERR iter_next %d", (int)err);
-	else if ((err = cpg_iteration_finalize(it)) != CS_OK)
-		reply("ERR iter_fin %d", (int)err);
-	else
-		reply("OK %d %s", n, out);
-	free(out);
-}
-
-#define EXPECT(call, want)                                                  \
-	do {                                                                \
-		cs_error_t e_ = (call);                                     \
-		if (e_ != (want)) {                                         \
-			reply("ERR %s:%d %d", #call, (int)(want), (int)e_); \
-			return;                                             \
-		}                                                           \
-	} while (0)
-
-/* The zero-copy buffer's rules on a joined handle. */
-static void cmd_zcbcheck(char *a)
-{
-	void *b1 = NULL, *b2 = NULL;
-	char local[TAG_MAX];
-	uint32_t atomic = 0;
-	int i;
-
-	if (!handle_arg(a, &i)) {
-		reply("ERR args 0");
-		return;
-	}
-	EXPECT(cpg_zcb_alloc(cl[i].h, 100, NULL), CS_ERR_INVALID_PARAM);
-	EXPECT(cpg_zcb_alloc(cl[i].h, 100, &b1), CS_OK);
-	EXPECT(cpg_zcb_alloc(cl[i].h, 0, &b2), CS_OK);
-	EXPECT(cpg_zcb_free(cl[i].h, b2), CS_OK);
-	EXPECT(cpg_zcb_free(cl[i].h, b2), CS_ERR_INVALID_PARAM);
-	EXPECT(cpg_zcb_free(cl[i].h, local), CS_ERR_INVALID_PARAM);
-	EXPECT(cpg_zcb_mcast_joined(cl[i].h, CPG_TYPE_AGREED, local, 10), CS_ERR_INVALID_PARAM);
-	EXPECT(cpg_zcb_mcast_joined(cl[i].h, CPG_TYPE_AGREED, b1, 101), CS_ERR_INVALID_PARAM);
-	EXPECT(cpg_zcb_mcast_joined(cl[i].h, (cpg_guarantee_t)7, b1, 10), CS_ERR_INVALID_PARAM);
-	/* Too big for any message: refused before anything is allocated. */
-	EXPECT(cpg_zcb_alloc(cl[i].h, (size_t)1 << 40, &b2), CS_ERR_TOO_BIG);
-	EXPECT(cpg_max_atomic_msgsize_get(cl[i].h, &atomic), CS_OK);
-	EXPECT(cpg_zcb_free(cl[i].h, b1), CS_OK);
-	reply("OK %u", atomic);
 }
 
 static void cmd_fin(int i)

@@ -60,11 +60,12 @@ WITH_PARENT = [SETPRIV, "--pdeathsig", "KILL"] if SETPRIV else []
 
 
 # The machines running these tests are shared and have two cores: a daemon can go
-# without CPU for a few hundred milliseconds, and with the default token (300 ms; links
-# time out at half of it) the ring would then re-form, which splits the clients' streams
-# legitimately (each side sees the other leave and come back) and defeats the comparisons.
-# These tests are about CPG, not failure detection: a 1 s token leaves room for that.
-TOTEM = "    token: 1000\n"
+# without CPU for a second under load, and with the default token (300 ms; links time out
+# at half of it) the ring would then re-form. That splits the clients' streams legitimately
+# (each side sees the other leave and come back) and defeats the comparisons. These tests
+# are about CPG, not failure detection: a 3 s token (links time out after 1.5 s) leaves
+# room for that, and a short hold keeps an idle ring answering joins quickly.
+TOTEM = "    token: 3000\n    hold: 40\n"
 
 
 class CpgCluster(Cluster):
@@ -213,7 +214,20 @@ def check(cond, what, cl=None, clients=()):
     if cl:
         for i in range(cl.n):
             sys.stderr.write("---- log of node %d ----\n%s\n" % (i + 1, cl.log(i)[-3000:]))
+        what += ring_note(cl)
     raise Failure(what)
+
+
+def ring_note(cl):
+    """Names ring changes the scenario did not ask for: with them, diverging streams are
+    the legitimate outcome of a partition (CPU starvation), not a CPG fault."""
+    extra = []
+    for i in range(cl.n):
+        regs = [ln for ln in cl.log(i).splitlines() if "regular configuration" in ln]
+        full = [k for k, ln in enumerate(regs) if "members [1 2 3]" in ln]
+        if full:
+            extra += ["node %d: %s" % (i + 1, ln.split("ring ", 1)[-1]) for ln in regs[full[0] + 1:]]
+    return ("; ring changes after the first 3-node ring: %s" % "; ".join(extra)) if extra else ""
 
 
 def diagnose(cl, clients):
@@ -441,8 +455,7 @@ def test_kill9_restart(base):
         marks = ["END2-%s" % c.name for c in everyone]
         wait_for(lambda: all(c.has_marks(marks) for c in everyone), 20, "end marks after restart",
                  cl, everyone)
-        ref2, starts = same_stream(live + [new], cl)
-        check(ref2 is ref, "%s's log is not the longest any more" % ref.name, cl, everyone)
+        ref, starts = same_stream(live + [new], cl)
         joins = [(i, m, j) for i, m, _, j in confchgs(ref.lines()) if (3, new.pid, 1) in j]
         check(len(joins) == 1 and joins[0][0] == starts[-1],
               "the new client's JOIN is not its first event in the others' stream: %s" % joins,
