@@ -139,6 +139,11 @@ bench: all
 bench-compare: all
 	$(call run_script,bench/compare.sh,the Cohort vs Corosync comparison is not there yet)
 
+# CPG throughput and latency against Corosync alone (bench-compare runs it too).
+.PHONY: bench-cpg
+bench-cpg: all
+	$(call run_script,bench/cpg_compare.sh,the CPG comparison is not there yet)
+
 # No gcc build first: fuzzing needs clang + libFuzzer, so run.sh configures
 # its own build tree.
 fuzz:
