@@ -98,20 +98,22 @@ void daemon_drain(struct daemon *d)
 	for (;;) {
 		while (totem_next_action(d->totem, &a))
 			handle_action(d, &a);
-		if (!p->len)
+		if (p->head == p->len)
 			break;
 		/* one queued message: [u8 guarantee][u32 len][bytes] */
+		const uint8_t *m = p->buf + p->head;
 		uint32_t len;
-		memcpy(&len, p->buf + 1, 4);
-		int rc = totem_submit(d->totem, dloop_now_us(), p->buf[0], p->buf + 5, len);
+		memcpy(&len, m + 1, 4);
+		int rc = totem_submit(d->totem, dloop_now_us(), m[0], m + 5, len);
 		if (rc == TOTEM_E_AGAIN)
 			break; /* retried on the next event */
-		memmove(p->buf, p->buf + 5 + len, p->len - 5 - len);
-		p->len -= 5 + len;
+		p->head += 5 + len;
+		if (p->head == p->len)
+			p->head = p->len = 0;
 	}
 	p->draining = false;
 	net_flush(d->net);
-	if (d->svc_blocked && !p->len && totem_submit_space(d->totem) > 0) {
+	if (d->svc_blocked && p->head == p->len && totem_submit_space(d->totem) > 0) {
 		d->svc_blocked = false;
 		if (d->svc)
 			services_on_flow(d->svc);
@@ -140,6 +142,12 @@ int daemon_host_mcast(void *ctx, uint8_t svc, enum totem_guarantee g, const stru
 		total += iov[i].iov_len;
 	if (total - 1 > d->max_msg_bytes)
 		return -EMSGSIZE;
+	if (p->len + total + 5 > p->cap && p->head > 0) {
+		/* compact once here rather than after every submitted message */
+		memmove(p->buf, p->buf + p->head, p->len - p->head);
+		p->len -= p->head;
+		p->head = 0;
+	}
 	if (p->len + total + 5 > p->cap || (!p->draining && totem_submit_space(d->totem) == 0)) {
 		d->svc_blocked = true;
 		return -EAGAIN;

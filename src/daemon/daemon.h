@@ -52,8 +52,8 @@ struct daemon {
 	bool stopping;
 	bool svc_blocked; /* a service got -EAGAIN and waits for room */
 	struct daemon_pending {
-		uint8_t *buf; /* [u8 guarantee][u32 len][bytes]... */
-		size_t len, cap;
+		uint8_t *buf;	       /* [u8 guarantee][u32 len][bytes]... */
+		size_t head, len, cap; /* queued messages are buf[head..len) */
 		bool draining;
 	} pending;
 	size_t max_msg_bytes;
