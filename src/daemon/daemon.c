@@ -191,15 +191,55 @@ void daemon_net_link_change(void *arg, uint32_t nodeid, unsigned link, bool up)
 		   nodeid, up ? "up" : "down");
 	if (!d->totem)
 		return;
-	totem_set_reachable(d->totem, dloop_now_us(), nodeid, net_node_reachable(d->net, nodeid));
-	daemon_drain(d);
+	for (size_t i = 0; i < d->cfg->node_count; i++) {
+		if (d->cfg->nodes[i].nodeid != nodeid)
+			continue;
+		if (net_node_reachable(d->net, nodeid)) {
+			/* told every time: Totem also learns which nodes are known alive */
+			d->down_since_us[i] = 0;
+			d->down_told[i] = false;
+			totem_set_reachable(d->totem, dloop_now_us(), nodeid, true);
+			daemon_drain(d);
+		} else if (!d->down_since_us[i]) {
+			d->down_since_us[i] = dloop_now_us();
+		}
+	}
+}
+
+/* Links go down after token / 2 of silence so traffic can move to another
+ * link in time; Totem is told a node is unreachable only after a further
+ * token / 2, as a starved but live node may be that late. */
+static uint64_t unreachable_delay_us(const struct daemon *d)
+{
+	return (uint64_t)cfg_token_timeout_ms(d->cfg) * 500u;
+}
+
+static uint64_t tell_unreachable(struct daemon *d, uint64_t now)
+{
+	uint64_t next = UINT64_MAX, delay = unreachable_delay_us(d);
+
+	for (size_t i = 0; i < d->cfg->node_count; i++) {
+		if (!d->down_since_us[i] || d->down_told[i])
+			continue;
+		if (now >= d->down_since_us[i] + delay) {
+			d->down_told[i] = true;
+			totem_set_reachable(d->totem, now, d->cfg->nodes[i].nodeid, false);
+			daemon_drain(d);
+		} else if (d->down_since_us[i] + delay < next) {
+			next = d->down_since_us[i] + delay;
+		}
+	}
+	return next;
 }
 
 static void net_timer_cb(void *arg, uint64_t now);
 
 void daemon_rearm_net_timer(struct daemon *d)
 {
-	dloop_timer_set(d->loop, &d->net_timer, net_next_deadline(d->net), net_timer_cb, d);
+	uint64_t t = net_next_deadline(d->net),
+		 u = d->totem ? tell_unreachable(d, dloop_now_us()) : t;
+
+	dloop_timer_set(d->loop, &d->net_timer, u < t ? u : t, net_timer_cb, d);
 }
 
 static void net_timer_cb(void *arg, uint64_t now)

@@ -39,6 +39,10 @@ struct daemon {
 	struct services *svc;
 	struct svc_host host;
 	struct svc_uidgid allow[CFG_MAX_UIDGID]; /* uidgid sections, resolved */
+	/* nodes whose links are all down, by nodelist index: since when, and
+	 * whether Totem has been told (only after a further token / 2) */
+	uint64_t down_since_us[CFG_MAX_NODES];
+	bool down_told[CFG_MAX_NODES];
 	size_t allow_count;
 	uint32_t nodeid;
 	char ipc_name[64];
