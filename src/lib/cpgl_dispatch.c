@@ -204,34 +204,9 @@ static bool handle_event(struct cpgl_inst *in, const struct ipcc_event *ev)
 	}
 }
 
-static cs_error_t dispatch_loop(struct cpgl_inst *in, cs_dispatch_flags_t type)
+static bool dispatch_event(void *arg, const struct ipcc_event *ev)
 {
-	bool block = type == CS_DISPATCH_ONE || type == CS_DISPATCH_BLOCKING;
-	bool one = type == CS_DISPATCH_ONE || type == CS_DISPATCH_ONE_NONBLOCKING;
-
-	for (;;) {
-		struct ipcc_event ev;
-		int r;
-		bool called;
-
-		if (atomic_load(&in->finalized))
-			return CS_OK;
-		r = ipcc_event_next(in->conn, &ev);
-		if (r == 0) {
-			if (!block)
-				return type == CS_DISPATCH_ONE_NONBLOCKING ? CS_ERR_TRY_AGAIN :
-									     CS_OK;
-			r = ipcc_event_wait(in->conn, -1);
-			if (r == 0)
-				continue;
-		}
-		if (r < 0)
-			return atomic_load(&in->finalized) ? CS_OK : cslib_error(r);
-		called = handle_event(in, &ev);
-		ipcc_event_done(in->conn, &ev);
-		if (called && one)
-			return CS_OK;
-	}
+	return handle_event(arg, ev);
 }
 
 CS_EXPORT cs_error_t cpg_dispatch(cpg_handle_t handle, cs_dispatch_flags_t dispatch_types)
@@ -249,7 +224,7 @@ CS_EXPORT cs_error_t cpg_dispatch(cpg_handle_t handle, cs_dispatch_flags_t dispa
 		return CS_ERR_INVALID_PARAM;
 	}
 	pthread_mutex_lock(&in->disp_lock);
-	err = dispatch_loop(in, dispatch_types);
+	err = cslib_dispatch(in->conn, &in->finalized, dispatch_types, dispatch_event, in);
 	pthread_mutex_unlock(&in->disp_lock);
 	cpgl_put(in);
 	return err;

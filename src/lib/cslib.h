@@ -5,6 +5,7 @@
 #define COHORT_CSLIB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,14 @@
 
 /* The only translation to cs_error_t. */
 cs_error_t cslib_error(int err);
+
+struct ipcc;
+struct ipcc_event;
+/* A library's event handler: true when it called an application callback. */
+typedef bool (*cslib_event_fn)(void *arg, const struct ipcc_event *ev);
+/* Run the dispatch loop of one connection for cpg_dispatch and friends. */
+cs_error_t cslib_dispatch(struct ipcc *conn, atomic_bool *finalized, cs_dispatch_flags_t type,
+			  cslib_event_fn on_event, void *arg);
 
 /* Handles are process-wide, so the table is the one shared mutable state
  * a library keeps, under its mutex. A handle holds a reference on its

@@ -123,34 +123,10 @@ cs_error_t quorum_lib_fd_get(struct cslib_htab *table, uint64_t handle, int *fd)
 	return fd ? CS_OK : CS_ERR_INVALID_PARAM;
 }
 
-static cs_error_t dispatch_loop(struct quorum_lib_inst *in, cs_dispatch_flags_t type)
+static bool dispatch_event(void *arg, const struct ipcc_event *ev)
 {
-	bool block = type == CS_DISPATCH_ONE || type == CS_DISPATCH_BLOCKING;
-	bool one = type == CS_DISPATCH_ONE || type == CS_DISPATCH_ONE_NONBLOCKING;
-
-	for (;;) {
-		struct ipcc_event ev;
-		bool called;
-		int r;
-
-		if (atomic_load(&in->finalized))
-			return CS_OK;
-		r = ipcc_event_next(in->conn, &ev);
-		if (r == 0) {
-			if (!block)
-				return type == CS_DISPATCH_ONE_NONBLOCKING ? CS_ERR_TRY_AGAIN :
-									     CS_OK;
-			r = ipcc_event_wait(in->conn, -1);
-			if (r == 0)
-				continue;
-		}
-		if (r < 0)
-			return atomic_load(&in->finalized) ? CS_OK : cslib_error(r);
-		called = in->on_event(in, &ev);
-		ipcc_event_done(in->conn, &ev);
-		if (called && one)
-			return CS_OK;
-	}
+	struct quorum_lib_inst *in = arg;
+	return in->on_event(in, ev);
 }
 
 cs_error_t quorum_lib_dispatch(struct cslib_htab *table, uint64_t handle, cs_dispatch_flags_t type)
@@ -168,7 +144,7 @@ cs_error_t quorum_lib_dispatch(struct cslib_htab *table, uint64_t handle, cs_dis
 		return CS_ERR_INVALID_PARAM;
 	}
 	pthread_mutex_lock(&in->disp_lock);
-	err = dispatch_loop(in, type);
+	err = cslib_dispatch(in->conn, &in->finalized, type, dispatch_event, in);
 	pthread_mutex_unlock(&in->disp_lock);
 	quorum_lib_put(in);
 	return err;
