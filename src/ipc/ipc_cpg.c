@@ -30,6 +30,16 @@ int cpg_ipc_name_decode(const uint8_t *b, size_t len, struct cpg_ipc_name *out)
 	return finish(&r, too_long);
 }
 
+/* A whole message says its own length; a fragment can't exceed it. */
+static int frag_len_check(uint8_t frag, uint32_t total_len, size_t len)
+{
+	if (frag == CPG_FRAG_WHOLE && total_len != len)
+		return -EPROTO;
+	if (total_len > CPG_IPC_MAX_MSG || len > total_len)
+		return -EPROTO;
+	return 0;
+}
+
 int cpg_ipc_mcast_decode(const uint8_t *b, size_t len, struct cpg_ipc_mcast *out)
 {
 	struct ipc_rd r;
@@ -47,12 +57,7 @@ int cpg_ipc_mcast_decode(const uint8_t *b, size_t len, struct cpg_ipc_mcast *out
 	/* Only whole messages go without an answer. */
 	if ((out->flags & CPG_MCAST_ASYNC) && out->frag != CPG_FRAG_WHOLE)
 		return -EPROTO;
-	/* A whole message says its own length; a fragment can't exceed it. */
-	if (out->frag == CPG_FRAG_WHOLE && out->total_len != out->len)
-		return -EPROTO;
-	if (out->total_len > CPG_IPC_MAX_MSG || out->len > out->total_len)
-		return -EPROTO;
-	return 0;
+	return frag_len_check(out->frag, out->total_len, out->len);
 }
 
 int cpg_ipc_iter_req_decode(const uint8_t *b, size_t len, struct cpg_ipc_iter_req *out)
@@ -147,11 +152,7 @@ int cpg_ipc_deliver_decode(const uint8_t *b, size_t len, struct cpg_ipc_deliver 
 	out->data = ipc_rd_bytes(&r, out->len);
 	if (r.bad || too_long || out->frag > CPG_FRAG_WHOLE || out->guarantee > 3)
 		return -EPROTO;
-	if (out->frag == CPG_FRAG_WHOLE && out->total_len != out->len)
-		return -EPROTO;
-	if (out->total_len > CPG_IPC_MAX_MSG || out->len > out->total_len)
-		return -EPROTO;
-	return 0;
+	return frag_len_check(out->frag, out->total_len, out->len);
 }
 
 int cpg_ipc_confchg_decode(const uint8_t *b, size_t len, struct cpg_ipc_confchg *out)
