@@ -197,6 +197,8 @@ void quorum_svc_on_deliver(struct quorum_svc *qs, uint32_t sender, const uint8_t
 
 	if (!qs->vq)
 		return;
+	if (qs->ring_seen && sender == qs->host.my_nodeid)
+		qs->ready = true;
 	m = malloc(sizeof(*m));
 	if (!m) {
 		QSVC_LOG(qs, 0, "out of memory reading a votequorum message");
@@ -228,6 +230,10 @@ void quorum_svc_on_confchg(struct quorum_svc *qs, enum totem_confchg_type type,
 {
 	struct vq_ring ring = { ring_id.rep, ring_id.seq };
 
+	if (type == TOTEM_CONF_REGULAR) {
+		qs->ring_seen = true;
+		qs->ready |= !qs->vq;
+	}
 	if (!qs->vq || type != TOTEM_CONF_REGULAR)
 		return;
 	vq_confchg(qs->vq, ring, members, member_count);

@@ -50,6 +50,10 @@ struct quorum_svc {
 	struct qsvc_out outq[QSVC_OUTQ];
 	size_t out_head, out_count;
 	bool blocked; /* the ring said -EAGAIN; wait for services_on_flow */
+	/* Clients are refused until the first ring is up and our own NODEINFO
+	 * for it came back, as Corosync refuses them until its first sync:
+	 * before that there is no ring id or quorum to report. */
+	bool ring_seen, ready;
 
 	struct qsvc_pending pending[QSVC_PENDING];
 	uint32_t next_req;

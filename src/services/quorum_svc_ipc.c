@@ -358,6 +358,8 @@ static int on_connect(void *arg, struct ipc_conn *conn, const struct ipc_hello *
 	/* votequorum exists only with a provider, as in Corosync. */
 	if (vq && !qs->vq)
 		return -ENOENT;
+	if (!qs->ready)
+		return -ECONNREFUSED;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
