@@ -38,6 +38,7 @@ static uint32_t active_set(const struct totem_node *t, uint32_t *out)
 static void sets_changed(struct totem_node *t)
 {
 	memset(t->agreed, 0, sizeof(t->agreed));
+	t->awaiting_commit = false;
 }
 
 void memb_send_join(struct totem_node *t)
@@ -76,6 +77,7 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 	t->state = TOTEM_GATHER;
 	order_begin_ring(t);
 	totem_timer_stop(t, TMR_TOKEN_LOSS);
+	totem_timer_stop(t, TMR_TOKEN_RETRANS); /* a token or commit token of a ring given up */
 	totem_timer_stop(t, TMR_MERGE);
 	/* A message cut into fragments restarts whole in the next ring. */
 	t->sq.head_frag_off = 0;
@@ -266,8 +268,14 @@ static void check_consensus(struct totem_node *t)
 		if (active[i] != t->cfg.nodeid && !t->agreed[pi])
 			return;
 	}
-	if (active[0] == t->cfg.nodeid)
+	if (active[0] == t->cfg.nodeid) {
 		create_commit_token(t, active, n);
+	} else if (!t->awaiting_commit) {
+		/* The representative gets a whole consensus period for its commit
+		 * token: the timeout blames it only if it stays silent that long. */
+		t->awaiting_commit = true;
+		totem_timer_arm(t, TMR_CONSENSUS, t->cfg.consensus_ms);
+	}
 }
 
 static void start_regular_token(struct totem_node *t)
@@ -354,10 +362,15 @@ void memb_on_commit(struct totem_node *t, const struct wire_packet *p)
 			return;
 		n = active_set(t, active);
 		for (uint16_t i = 0; i < c->memb_count; i++)
-			if (!totem_set_has(active, n, c->memb[i].nodeid))
+			if (!totem_set_has(active, n, c->memb[i].nodeid)) {
+				totem_trace(t, "commit token names a node we do not have:",
+					    c->memb[i].nodeid);
 				return;
-		if (n != c->memb_count)
+			}
+		if (n != c->memb_count) {
+			totem_trace(t, "commit token lacks nodes we have, from", p->hdr.sender);
 			return;
+		}
 		if (c->ring_id.seq <= t->highest_ring_seq) {
 			memb_send_join(t); /* tell the representative about the newer ring */
 			return;
@@ -381,13 +394,29 @@ void memb_on_commit(struct totem_node *t, const struct wire_packet *p)
 
 /* ---- gather: joins and consensus ---- */
 
+/* During commit, a member's join that names a live node the commit token
+ * lacks: the member learned of it after our consensus and will refuse the
+ * token, so waiting for the token timeout would only delay the ring. */
+static bool join_names_newcomer(const struct totem_node *t, const struct wire_join *j)
+{
+	for (uint16_t i = 0; i < j->proc_count; i++) {
+		uint32_t id = j->proc[i];
+		if (commit_index(&t->commit, id) < 0 &&
+		    !totem_set_has(j->fail, j->fail_count, id) &&
+		    !totem_set_has(t->fail, t->fail_count, id))
+			return true;
+	}
+	return false;
+}
+
 static bool join_is_stale(const struct totem_node *t, uint32_t from, const struct wire_join *j)
 {
 	uint64_t cur = t->state == TOTEM_COMMIT ? t->commit.ring_id.seq : t->ring_id.seq;
 	const uint32_t *set = t->state == TOTEM_COMMIT ? NULL : t->memb;
 
 	if (t->state == TOTEM_COMMIT)
-		return commit_index(&t->commit, from) < 0 || j->ring_seq < cur;
+		return commit_index(&t->commit, from) < 0 ||
+		       (j->ring_seq < cur && !join_names_newcomer(t, j));
 	if (t->state == TOTEM_RECOVERY && !totem_set_has(set, t->memb_count, from))
 		return true; /* newcomers wait until this ring is up */
 	/* A node that has failed us cannot be in our next ring: re-forming for it
@@ -465,12 +494,23 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 	}
 }
 
+/* A packet from a node the transport called unreachable proves otherwise
+ * (its link-up may simply not have been reported yet, as after a restart
+ * or a healed partition): without this the node would be failed at once. */
+static void heard_from(struct totem_node *t, uint32_t from)
+{
+	struct memb_peer *p = peer_of(t, from);
+	if (p)
+		p->unreachable = false;
+}
+
 void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 {
 	const struct wire_join *j = &p->u.join;
 	uint32_t from = p->hdr.sender;
 	int pi;
 
+	heard_from(t, from);
 	if (t->state != TOTEM_GATHER) {
 		if (join_is_stale(t, from, j)) {
 			t->stats.rx_dup++;
@@ -642,6 +682,7 @@ void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p)
 {
 	uint32_t from = p->hdr.sender;
 
+	heard_from(t, from);
 	if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from)) {
 		if (memb_backoff_quiet(t, from)) {
 			t->stats.rx_backoff++;
