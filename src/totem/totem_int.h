@@ -210,7 +210,20 @@ static inline void totem_trace(const struct totem_node *t, const char *what, uin
 		t->cfg.trace(t->cfg.trace_arg, what, nodeid);
 }
 void memb_fail_unreachable(struct totem_node *t);
+
+/* totem_peer.c: per-node history and hints used by membership */
+struct memb_peer *memb_peer_of(const struct totem_node *t, uint32_t nodeid);
+/* At commit: newcomers in the fail set start or extend their merge backoff. */
+void memb_backoff_note_failures(struct totem_node *t);
 bool memb_backoff_quiet(const struct totem_node *t, uint32_t nodeid);
+/* Fail every unreachable node of proc; true when the fail set grew. */
+bool memb_fail_unreachable_sets(struct totem_node *t);
+bool memb_join_evicts_incumbent(const struct totem_node *t, uint32_t from,
+				const struct wire_join *j);
+void memb_heard_from(struct totem_node *t, uint32_t from);
+bool memb_joined_lately(const struct totem_node *t, uint32_t nodeid);
+/* Some configured node outside our ring is not in a merge backoff. */
+bool memb_outside_node_wanted(const struct totem_node *t);
 void memb_on_leave(struct totem_node *t, const struct wire_packet *p);
 void memb_send_join(struct totem_node *t);
 void memb_consensus_timeout(struct totem_node *t);

@@ -151,87 +151,21 @@ static void commit_forward(struct totem_node *t)
 	totem_timer_arm(t, TMR_TOKEN_RETRANS, t->cfg.token_retransmit_ms);
 }
 
-/* ---- merge backoff ----
- * Under a one-way or non-transitive fault the same node is let in by a merge
- * and failed by the gather it caused, over and over. A node we tried to take
- * in and had to fail is ignored for one consensus period, doubling with each
- * failure that follows soon after, up to merge_backoff_max_ms. Members lost
- * from our own ring (a crash, a restart) never count. */
-
-static struct memb_peer *peer_of(const struct totem_node *t, uint32_t nodeid)
-{
-	int i = totem_member_index(t, nodeid);
-	return i < 0 ? NULL : &t->peer[i];
-}
-
-static void backoff_note_failures(struct totem_node *t)
-{
-	uint64_t cap_us = (uint64_t)t->cfg.merge_backoff_max_ms * 1000u;
-	uint64_t first_us = (uint64_t)t->cfg.consensus_ms * 1000u;
-
-	if (first_us > cap_us)
-		first_us = cap_us;
-	for (uint32_t i = 0; i < t->fail_count; i++) {
-		struct memb_peer *p = peer_of(t, t->fail[i]);
-		/* Only a node we tried to take in counts: members we lose
-		 * are failures of the ring, not of a merge. */
-		if (!p || t->fail[i] == t->cfg.nodeid || cap_us == 0 ||
-		    totem_set_has(t->memb, t->memb_count, t->fail[i]))
-			continue;
-		if (p->left) {
-			p->left = false;
-			continue;
-		}
-		if (p->streak && t->now - p->last_fail_us > 2 * cap_us + first_us)
-			p->streak = 0;
-		p->last_fail_us = t->now;
-		if (++p->streak >= 1) {
-			uint32_t sh = p->streak - 1 < 16 ? p->streak - 1 : 16;
-			uint64_t d = first_us << sh;
-			p->quiet_until_us = t->now + (d < cap_us ? d : cap_us);
-			totem_trace(t, "merge backoff for", t->fail[i]);
-			t->stats.merge_backoffs++;
-		}
-	}
-}
-
 static void check_consensus(struct totem_node *t);
-
-static bool fail_unreachable_sets(struct totem_node *t)
-{
-	bool changed = false;
-
-	for (uint32_t i = 0; i < t->proc_count; i++) {
-		const struct memb_peer *p = peer_of(t, t->proc[i]);
-		if (p && p->unreachable && t->proc[i] != t->cfg.nodeid &&
-		    !totem_set_has(t->fail, t->fail_count, t->proc[i])) {
-			totem_set_add(t->fail, &t->fail_count, t->proc[i]);
-			totem_trace(t, "unreachable: failing", t->proc[i]);
-			changed = true;
-		}
-	}
-	return changed;
-}
 
 /* In a gather, nodes the transport cannot reach are failed at once. */
 void memb_fail_unreachable(struct totem_node *t)
 {
-	if (t->state == TOTEM_GATHER && fail_unreachable_sets(t)) {
+	if (t->state == TOTEM_GATHER && memb_fail_unreachable_sets(t)) {
 		sets_changed(t);
 		memb_send_join(t);
 		check_consensus(t);
 	}
 }
 
-bool memb_backoff_quiet(const struct totem_node *t, uint32_t nodeid)
-{
-	const struct memb_peer *p = peer_of(t, nodeid);
-	return p && t->now < p->quiet_until_us;
-}
-
 static void commit_state_enter(struct totem_node *t)
 {
-	backoff_note_failures(t);
+	memb_backoff_note_failures(t);
 	t->state = TOTEM_COMMIT;
 	totem_timer_stop(t, TMR_JOIN);
 	totem_timer_stop(t, TMR_CONSENSUS);
@@ -426,34 +360,12 @@ static bool join_is_stale(const struct totem_node *t, uint32_t from, const struc
 	return totem_set_has(set, t->memb_count, from) && j->ring_seq < cur;
 }
 
-/* A node from outside our ring asks us to drop a member of it that is alive
- * (we heard it in this gather, or the transport reaches it): with a
- * non-transitive link the two cannot both be in the
- * next ring, and the member we already have wins. Without this rule the
- * middle node sides with whichever join arrives first and the ring flaps
- * between the two sides. */
-static bool join_evicts_incumbent(const struct totem_node *t, uint32_t from,
-				  const struct wire_join *j)
-{
-	if (totem_set_has(t->memb, t->memb_count, from))
-		return false;
-	for (uint16_t i = 0; i < j->fail_count; i++) {
-		const struct memb_peer *p = peer_of(t, j->fail[i]);
-		if (j->fail[i] != t->cfg.nodeid && p &&
-		    (p->gather_heard || (p->reach_known && !p->unreachable)) &&
-		    totem_set_has(t->memb, t->memb_count, j->fail[i]) &&
-		    !totem_set_has(t->fail, t->fail_count, j->fail[i]))
-			return true;
-	}
-	return false;
-}
-
 static void join_merge(struct totem_node *t, uint32_t from, const struct wire_join *j)
 {
 	bool changed = false;
 	uint32_t me = t->cfg.nodeid;
 
-	if (totem_set_has(j->fail, j->fail_count, me) || join_evicts_incumbent(t, from, j)) {
+	if (totem_set_has(j->fail, j->fail_count, me) || memb_join_evicts_incumbent(t, from, j)) {
 		if (!totem_set_has(t->fail, t->fail_count, from)) {
 			totem_trace(t,
 				    totem_set_has(j->fail, j->fail_count, me) ?
@@ -482,7 +394,7 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 		totem_set_add(t->proc, &t->proc_count, from);
 		changed = true;
 	}
-	changed |= fail_unreachable_sets(t);
+	changed |= memb_fail_unreachable_sets(t);
 	if (changed) {
 		bool heard[TOTEM_MAX_NODES] = { false };
 		/* heard[] is indexed like proc[], which just changed shape */
@@ -494,23 +406,13 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 	}
 }
 
-/* A packet from a node the transport called unreachable proves otherwise
- * (its link-up may simply not have been reported yet, as after a restart
- * or a healed partition): without this the node would be failed at once. */
-static void heard_from(struct totem_node *t, uint32_t from)
-{
-	struct memb_peer *p = peer_of(t, from);
-	if (p)
-		p->unreachable = false;
-}
-
 void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 {
 	const struct wire_join *j = &p->u.join;
 	uint32_t from = p->hdr.sender;
 	int pi;
 
-	heard_from(t, from);
+	memb_heard_from(t, from);
 	if (t->state != TOTEM_GATHER) {
 		if (join_is_stale(t, from, j)) {
 			t->stats.rx_dup++;
@@ -532,22 +434,14 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 	if (pi < 0 || totem_set_has(t->fail, t->fail_count, from))
 		return;
 	t->heard[pi] = true;
-	if (peer_of(t, from)) {
-		peer_of(t, from)->gather_heard = true;
-		peer_of(t, from)->last_join_us = t->now;
+	if (memb_peer_of(t, from)) {
+		memb_peer_of(t, from)->gather_heard = true;
+		memb_peer_of(t, from)->last_join_us = t->now;
 	}
 	if (set_equal(j->proc, j->proc_count, t->proc, t->proc_count) &&
 	    set_equal(j->fail, j->fail_count, t->fail, t->fail_count))
 		t->agreed[pi] = true;
 	check_consensus(t);
-}
-
-/* Whoever has not agreed by now is taken as failed; with all agreed but no
- * commit token, the representative is the one that failed. */
-static bool joined_lately(const struct totem_node *t, uint32_t nodeid)
-{
-	const struct memb_peer *p = peer_of(t, nodeid);
-	return p && p->gather_heard && t->now - p->last_join_us < t->cfg.consensus_ms * 1000ull;
 }
 
 void memb_consensus_timeout(struct totem_node *t)
@@ -570,7 +464,7 @@ void memb_consensus_timeout(struct totem_node *t)
 			if (active[i] == t->cfg.nodeid || t->agreed[pi])
 				continue;
 			all = false;
-			if (pass == 0 && joined_lately(t, active[i]))
+			if (pass == 0 && memb_joined_lately(t, active[i]))
 				continue;
 			totem_set_add(t->fail, &t->fail_count, active[i]);
 			totem_trace(t,
@@ -647,17 +541,6 @@ void memb_recovery_done(struct totem_node *t)
 
 /* ---- merge detection and departures ---- */
 
-static bool outside_node_wanted(const struct totem_node *t)
-{
-	for (uint32_t i = 0; i < t->cfg.member_count; i++) {
-		uint32_t id = t->members_sorted[i];
-		if (t->now >= t->peer[i].quiet_until_us &&
-		    !totem_set_has(t->memb, t->memb_count, id))
-			return true;
-	}
-	return false;
-}
-
 void memb_send_merge_detect(struct totem_node *t)
 {
 	struct wire_hdr h = totem_hdr(t, WIRE_MERGE_DETECT);
@@ -669,7 +552,7 @@ void memb_send_merge_detect(struct totem_node *t)
 	/* Only worth sending while some configured node is outside the ring
 	 * and not in a merge backoff: announcing ourselves to nodes we would
 	 * ignore makes them re-form alone when their own backoff ends first. */
-	if (t->memb_count < t->cfg.member_count && outside_node_wanted(t)) {
+	if (t->memb_count < t->cfg.member_count && memb_outside_node_wanted(t)) {
 		m.ring_id.rep = t->ring_id.rep;
 		m.ring_id.seq = t->ring_id.seq;
 		b = totem_act_send_reserve(t, TOTEM_TO_ALL, 64);
@@ -682,7 +565,7 @@ void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p)
 {
 	uint32_t from = p->hdr.sender;
 
-	heard_from(t, from);
+	memb_heard_from(t, from);
 	if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from)) {
 		if (memb_backoff_quiet(t, from)) {
 			t->stats.rx_backoff++;
@@ -712,8 +595,8 @@ void memb_on_leave(struct totem_node *t, const struct wire_packet *p)
 		return;
 	if (t->state != TOTEM_GATHER)
 		memb_gather_enter(t, "member left");
-	if (peer_of(t, from))
-		peer_of(t, from)->left = true;
+	if (memb_peer_of(t, from))
+		memb_peer_of(t, from)->left = true;
 	totem_set_add(t->fail, &t->fail_count, from);
 	sets_changed(t);
 	memb_send_join(t);
