@@ -122,13 +122,11 @@ install: all
 
 # ---------------------------------------------------------------- scripts
 
-demo: all
-	@if [ -f scripts/demo.sh ]; then \
-		BUILD_DIR="$(CURDIR)/$(BUILD)" bash scripts/demo.sh $(ARGS); \
-	else \
-		echo "make demo: not available yet. The demo arrives with the daemon (issue 4);"; \
-		echo "until then, 'make check' builds everything and runs the tests."; \
-	fi
+# Packages first (root installs them, a normal user is told what is missing),
+# then the build, then the demo itself.
+demo: check-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD_DIR="$(CURDIR)/$(BUILD)" bash scripts/demo.sh $(ARGS)
 
 soak: all
 	$(call run_script,test/sim/soak.sh,the simulator soak arrives with the simulator)
