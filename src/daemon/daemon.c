@@ -196,12 +196,15 @@ void daemon_net_link_change(void *arg, uint32_t nodeid, unsigned link, bool up)
 			continue;
 		if (net_node_reachable(d->net, nodeid)) {
 			/* told every time: Totem also learns which nodes are known alive */
+			if (d->down_since_us[i] && !d->down_told[i])
+				d->down_waiting--;
 			d->down_since_us[i] = 0;
 			d->down_told[i] = false;
 			totem_set_reachable(d->totem, dloop_now_us(), nodeid, true);
 			daemon_drain(d);
 		} else if (!d->down_since_us[i]) {
 			d->down_since_us[i] = dloop_now_us();
+			d->down_waiting++;
 		}
 	}
 }
@@ -216,13 +219,17 @@ static uint64_t unreachable_delay_us(const struct daemon *d)
 
 static uint64_t tell_unreachable(struct daemon *d, uint64_t now)
 {
-	uint64_t next = UINT64_MAX, delay = unreachable_delay_us(d);
+	uint64_t next = UINT64_MAX, delay;
 
+	if (!d->down_waiting)
+		return next; /* the common case, checked on every network event */
+	delay = unreachable_delay_us(d);
 	for (size_t i = 0; i < d->cfg->node_count; i++) {
 		if (!d->down_since_us[i] || d->down_told[i])
 			continue;
 		if (now >= d->down_since_us[i] + delay) {
 			d->down_told[i] = true;
+			d->down_waiting--;
 			totem_set_reachable(d->totem, now, d->cfg->nodes[i].nodeid, false);
 			daemon_drain(d);
 		} else if (d->down_since_us[i] + delay < next) {

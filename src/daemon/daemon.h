@@ -43,6 +43,7 @@ struct daemon {
 	 * whether Totem has been told (only after a further token / 2) */
 	uint64_t down_since_us[CFG_MAX_NODES];
 	bool down_told[CFG_MAX_NODES];
+	size_t down_waiting; /* down, not yet told */
 	size_t allow_count;
 	uint32_t nodeid;
 	char ipc_name[64];

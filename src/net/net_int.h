@@ -20,6 +20,7 @@ struct net_plink {
 	uint64_t last_rx_us;	   /* any authentic packet; 0 = never */
 	uint64_t peer_hears_at_us; /* when the peer last said it hears us */
 	bool peer_hears_us;
+	bool sent_hear_you; /* our last heartbeat to the peer said we hear it */
 	bool up;
 	uint64_t rx;
 	uint64_t tx;

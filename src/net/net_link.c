@@ -32,6 +32,7 @@ static void send_heartbeat(struct net *n, size_t peer, unsigned link, uint64_t n
 
 	if (net_link_fresh(&n->links[link], n->peers[peer].pl[link].last_rx_us, now_us))
 		hb[1] |= NET_HB_HEAR_YOU;
+	n->peers[peer].pl[link].sent_hear_you = (hb[1] & NET_HB_HEAR_YOU) != 0;
 	if (net_queue(n, link, (int32_t)peer, NET_KIND_HEARTBEAT, hb, sizeof(hb)) == NET_OK)
 		n->stats.tx_heartbeats++;
 }
@@ -85,10 +86,11 @@ void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint
 	if (pl->peer_hears_us)
 		pl->peer_hears_at_us = now_us;
 	evaluate(n, peer, link, now_us);
-	/* The peer does not hear us yet: answer at once instead of at our next
-	 * tick, so a link comes up in one round trip. Only authentic packets
-	 * get here, and the peer asks at most once per interval. */
-	if (!pl->peer_hears_us)
+	/* The peer does not hear us yet, or does not know yet that we hear it:
+	 * answer at once instead of at our next tick, so the link comes up on
+	 * both sides in one round trip. Only authentic packets get here; after
+	 * the answer both flags are set, so the exchange stops by itself. */
+	if (!pl->peer_hears_us || !pl->sent_hear_you)
 		send_heartbeat(n, peer, link, now_us);
 }
 
