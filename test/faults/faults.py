@@ -1,0 +1,247 @@
+"""The faults of the campaign (campaign.py). Each fault is an object with
+apply(cluster, rng) and heal(cluster): apply injects it and returns at once (except
+the restart loop, which is a fault in time), heal removes it (restarts what apply
+killed, resumes what it stopped) and returns the time.monotonic() at which the
+cluster was left to recover. `steady` says whether the membership should stay as it
+is while the fault lasts: ring formations during a steady fault count as spurious."""
+import os
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PORT = 5405
+
+
+class Fault:
+    steady = False
+    name = "fault"
+
+    def apply(self, cl, rng):
+        pass
+
+    def heal(self, cl):
+        return cl.now()
+
+    def nodes(self):
+        """Nodes whose daemon this fault kills or stops (no two such faults mix)."""
+        return set()
+
+
+class Loss(Fault):
+    def __init__(self, p):
+        self.p = p
+        self.name = "loss %g%%" % (p * 100)
+        # Retransmissions cover 1% and 5% (5 lost tokens in a row: 1e-10, 3e-7);
+        # at 20% a whole ring re-forms now and then, which is not spurious.
+        self.steady = p <= 0.05
+
+    def apply(self, cl, rng):
+        cl.lab.loss(self.p, output=True)
+
+    def heal(self, cl):
+        return cl.lab.no_loss()[1]
+
+
+class Partition(Fault):
+    def __init__(self, sizes):
+        self.sizes = sizes
+        self.name = "partition " + "+".join(str(s) for s in sizes)
+
+    def apply(self, cl, rng):
+        order = list(range(cl.n))
+        rng.shuffle(order)
+        groups, k = [], 0
+        for s in self.sizes:
+            groups.append(order[k:k + s])
+            k += s
+        self.name = "partition " + "+".join(",".join(str(i + 1) for i in sorted(g)) for g in groups)
+        cl.lab.partition(*groups)
+
+    def heal(self, cl):
+        return cl.lab.heal()[1]
+
+
+class OneWay(Fault):
+    """Some directed links drop everything (src -> dst), the reverse still works."""
+
+    def __init__(self, count):
+        self.count = count
+        self.name = "one-way x%d" % count
+
+    def apply(self, cl, rng):
+        pairs = [(a, b) for a in range(cl.n) for b in range(cl.n) if a != b]
+        rng.shuffle(pairs)
+        chosen = pairs[:self.count]
+        self.name = "one-way " + ",".join("%d->%d" % (a + 1, b + 1) for a, b in chosen)
+        for a, b in chosen:
+            cl.lab.drop_oneway(a, b)
+
+    def heal(self, cl):
+        return cl.lab.heal()[1]
+
+
+class KillDaemon(Fault):
+    name = "kill -9 daemon"
+
+    def apply(self, cl, rng):
+        self.node = rng.randrange(cl.n)
+        self.name = "kill -9 daemon %d" % (self.node + 1)
+        cl.kill_daemon(self.node)
+
+    def heal(self, cl):
+        cl.start_daemon(self.node)
+        return cl.now()
+
+    def nodes(self):
+        return {self.node}
+
+
+class KillClient(Fault):
+    name = "kill -9 client"
+    steady = True
+
+    def apply(self, cl, rng):
+        node = rng.randrange(cl.n)
+        self.name = "kill -9 client %d" % (node + 1)
+        cl.kill_client(node)
+
+
+class Stop(Fault):
+    """SIGSTOP a daemon for longer than token + consensus, then SIGCONT."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.name = "SIGSTOP daemon %.1f s" % seconds
+
+    def apply(self, cl, rng):
+        self.node = rng.randrange(cl.n)
+        self.name = "SIGSTOP daemon %d" % (self.node + 1)
+        cl.daemon(self.node).send_signal(signal.SIGSTOP)
+        cl.sleep(self.seconds)
+
+    def heal(self, cl):
+        cl.daemon(self.node).send_signal(signal.SIGCONT)
+        return cl.now()
+
+    def nodes(self):
+        return {self.node}
+
+
+class RestartLoop(Fault):
+    """kill -9 and start one daemon again, several times, 0.05-0.8 s apart."""
+
+    def __init__(self, times):
+        self.times = times
+        self.name = "restart loop x%d" % times
+
+    def apply(self, cl, rng):
+        self.node = rng.randrange(cl.n)
+        self.name = "restart loop x%d daemon %d" % (self.times, self.node + 1)
+        for _ in range(self.times):
+            cl.kill_daemon(self.node)
+            cl.sleep(rng.uniform(0.05, 0.5))
+            cl.start_daemon(self.node)
+            cl.sleep(rng.uniform(0.05, 0.8))
+
+    def heal(self, cl):
+        return cl.now()
+
+    def nodes(self):
+        return {self.node}
+
+
+class WrongKey(Fault):
+    """A node restarts with another authkey: it must stay out, alone, and the others
+    must not be disturbed by its packets. Healed by a restart with the right key."""
+    name = "wrong key"
+
+    def apply(self, cl, rng):
+        self.node = rng.randrange(cl.n)
+        self.name = "wrong key daemon %d" % (self.node + 1)
+        cl.kill_daemon(self.node)
+        cl.start_daemon(self.node, wrong_key=True)
+
+    def heal(self, cl):
+        cl.kill_daemon(self.node)
+        cl.start_daemon(self.node)
+        return cl.now()
+
+    def nodes(self):
+        return {self.node}
+
+
+class Forged(Fault):
+    """Garbage datagrams and replayed (and bit-flipped) packets at every node's port."""
+    steady = True
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.name = kind
+
+    def apply(self, cl, rng):
+        node = rng.randrange(cl.n)
+        self.name = "%s from node %d" % (self.kind, node + 1)
+        if self.kind == "garbage":
+            argv = ["garbage", str(PORT), "200"] + [cl.lab.addr(j) for j in range(cl.n) if j != node]
+        else:
+            argv = ["replay", "eth0", str(PORT), "1.0", "3"]
+        r = cl.lab.run(node, [sys.executable, os.path.join(HERE, "packets.py")] + argv,
+                       check=False, timeout=30)
+        cl.note("%s: %s" % (self.name, r.stdout.decode(errors="replace").strip()))
+
+
+class Starve(Fault):
+    """CPU starvation: the daemon pinned to CPU 0 together with three busy loops."""
+    steady = True
+    name = "cpu starvation"
+
+    def apply(self, cl, rng):
+        self.node = rng.randrange(cl.n)
+        self.name = "cpu starvation daemon %d" % (self.node + 1)
+        pid = str(cl.daemon(self.node).pid)
+        subprocess.run(["taskset", "-a", "-p", "-c", "0", pid], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=10)
+        self.burners = [subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while True: pass"])
+                        for _ in range(3)]
+        for b in self.burners:
+            cl.lab.procs.append(b)  # killed by Lab.close() if we never get to heal()
+
+    def heal(self, cl):
+        for b in self.burners:
+            b.kill()
+            b.wait(timeout=10)
+        p = cl.daemon(self.node)
+        if p is not None and p.poll() is None:
+            subprocess.run(["taskset", "-a", "-p", "-c", "0-%d" % (os.cpu_count() - 1), str(p.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        return cl.now()
+
+
+def single_faults():
+    """Every fault of the issue once, in the order of the short run."""
+    return [Loss(0.01), Partition([2, 3]), KillDaemon(), Stop(1.5), Loss(0.05), Partition([1, 1, 3]),
+            OneWay(1), KillClient(), RestartLoop(4), WrongKey(), Forged("garbage"), Forged("replay"),
+            Starve(), Loss(0.20), OneWay(3)]
+
+
+def random_fault(rng):
+    k = rng.randrange(13)
+    return [lambda: Loss(rng.choice([0.01, 0.05, 0.20])), lambda: Partition([2, 3]),
+            lambda: Partition([1, 1, 3]), lambda: OneWay(rng.randint(1, 4)), KillDaemon, KillClient,
+            lambda: Stop(rng.uniform(1.0, 3.0)), lambda: RestartLoop(rng.randint(2, 5)), WrongKey,
+            lambda: Forged("garbage"), lambda: Forged("replay"), Starve,
+            lambda: Partition([2, 3])][k]()
+
+
+def mixed(rng):
+    """One to three faults at once, no two of them on daemons (kill, stop, restart)."""
+    faults, daemons = [], 0
+    for _ in range(rng.randint(1, 3)):
+        f = random_fault(rng)
+        is_daemon = isinstance(f, (KillDaemon, Stop, RestartLoop, WrongKey))
+        if is_daemon and daemons:
+            continue
+        daemons += is_daemon
+        faults.append(f)
+    return faults
