@@ -159,3 +159,12 @@ format-check:
 
 clean:
 	rm -rf $(sort $(BUILD) $(BUILD_SAN) $(BUILD_CLANG) $(patsubst %/,%,$(wildcard build-*/)))
+
+# ---------------------------------------------------------------- faults
+# The fault campaign on five cohortd in network namespaces (test/faults/campaign.py;
+# root only). Bounded by FAULTS_DURATION seconds (default 900) and FAULTS_SCENARIOS
+# (default 60); FAULTS_SEED replays a run's choice of faults, FAULTS_KEEP=DIR keeps the
+# logs. Namespaces are removed on exit, Ctrl-C and at the deadline.
+.PHONY: faults
+faults: all
+	BUILD_DIR="$(CURDIR)/$(BUILD)" python3 test/faults/campaign.py --build "$(CURDIR)/$(BUILD)" $(ARGS)

@@ -154,6 +154,8 @@ class Result:
         self.examples = collections.defaultdict(list)
         self.sent = self.delivered = self.lost = 0
         self.procs = 0
+        self.views_compared = 0  # (view, next view) pairs shared by 2+ processes
+        self.safe_checked = 0  # SAFE messages delivered by a process that died right after
 
     def bad(self, kind, text):
         self.violations[kind] += 1
@@ -233,6 +235,7 @@ def check_views(res, g, allviews):
             if key == "end":
                 continue
             ref_p, ref = group[0]
+            res.views_compared += len(group) > 1
             for p, v in group[1:]:
                 if [e[2] for e in v.msgs] != [e[2] for e in ref.msgs]:
                     res.bad("view", "%s and %s %s: view %s -> %s delivered %d and %d messages"
@@ -252,6 +255,7 @@ def check_views(res, g, allviews):
                 tf = tag_fields(t)
                 if not tf or not tf[3]:
                     continue
+                res.safe_checked += bool(went_on)
                 for q, w in went_on:
                     if t not in q.seen[g]:
                         res.bad("safe", "%s died in view %s after SAFE %s; %s went on without it"
@@ -318,6 +322,9 @@ def report(res):
     print("checker: %d client processes, groups %s" % (res.procs, ",".join(res.groups)))
     print("messages sent (CS_OK): %d, deliveries: %d, lost: %d, violations: %d"
           % (res.sent, res.delivered, res.lost, total))
+    print("coverage: %d views shared by 2+ processes compared, %d SAFE deliveries by a "
+          "process that died in that view checked against the survivors"
+          % (res.views_compared, res.safe_checked))
     for kind, n in sorted(res.violations.items()):
         print("  %-10s %d" % (kind, n))
         for e in res.examples[kind]:
