@@ -14,3 +14,9 @@ if(COHORT_PYTHON3)
   set_tests_properties(faults_short PROPERTIES LABELS system TIMEOUT 110 SKIP_RETURN_CODE 77
                        RESOURCE_LOCK cohort_netns)
 endif()
+if(COHORT_PYTHON3)
+  # The checker itself, on a hand-written history and broken copies of it (no root).
+  add_test(NAME faults_checker
+           COMMAND ${COHORT_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/../faults/test_check_logs.py)
+  set_tests_properties(faults_checker PROPERTIES LABELS unit TIMEOUT 30)
+endif()
