@@ -29,8 +29,9 @@ that ring, which is the same on every member (see view_ids). Checks:
                 went on to the next one: SAFE is delivered only once every member has it
   lost          a message whose cpg_mcast_joined returned CS_OK, from a process that
                 survived (ended with quit), not delivered to that process; or from a
-                process killed on a live node, delivered to no member of its last view
-                that went on (so the daemon dropped an acknowledged message)
+                client killed on a live node (the others' next change is its PROCDOWN),
+                that it did not see itself and the others did not get before its
+                departure (so the daemon dropped an acknowledged message)
 
 Cohort delivers SAFE for real (SPEC: "delivered only once every member of the ring
 has it"), so the safe check is on; AGREED messages may be lost with a dying sender."""
@@ -156,6 +157,7 @@ class Result:
         self.procs = 0
         self.views_compared = 0  # (view, next view) pairs shared by 2+ processes
         self.safe_checked = 0  # SAFE messages delivered by a process that died right after
+        self.killed_checked = 0  # killed clients whose daemon stayed: last view checked
 
     def bad(self, kind, text):
         self.violations[kind] += 1
@@ -272,6 +274,11 @@ def check_views(res, g, allviews):
 
 
 def check_lost(res, g, procs, allviews):
+    """Acknowledged messages of survivors must come back to them. A client killed on a
+    live node: its daemon saw it go (the others' next change is its PROCDOWN), so every
+    message it had acknowledged is still sent, ahead of that departure; the others must
+    have delivered, in its last view, all it delivered there (in the same order) and
+    every message it sent that it did not live to see."""
     last_view = {p: v for p, v in allviews if v.next is None}
     for p in procs:
         res.sent += len(p.sent[g])
@@ -280,16 +287,26 @@ def check_lost(res, g, procs, allviews):
                 if t not in p.seen[g]:
                     res.lost += 1
                     res.bad("lost", "%s %s: %s sent (CS_OK), never delivered to its sender" % (p.path, g, t))
-        elif p.end == "cut" and p in last_view:
-            v = last_view[p]
-            others = [q for q, w in allviews if w.vid == v.vid and w.next is not None and q is not p]
-            if not others:
-                continue
+            continue
+        if p.end != "cut" or p not in last_view:
+            continue
+        v = last_view[p]
+        procdown = ((p.node, p.pid, 5),)
+        others = [(q, w) for q, w in allviews
+                  if w.vid == v.vid and q is not p and w.next is not None and w.next.change[2] == procdown]
+        mine = [e[2] for e in v.msgs]
+        res.killed_checked += bool(others)
+        for q, w in others:
+            theirs = [e[2] for e in w.msgs]
+            if theirs[:len(mine)] != mine:
+                res.bad("view", "%s %s: killed client's deliveries in view %s are not a prefix of %s's"
+                        % (p.path, g, sorted(v.vid[1]), q.path))
+            got = set(theirs)
             for t in p.sent[g]:
-                if not any(t in q.seen[g] for q in others):
+                if t not in p.seen[g] and t not in got:
                     res.lost += 1
-                    res.bad("lost", "%s %s: %s sent (CS_OK) by a killed client, delivered to no "
-                            "member of its last view" % (p.path, g, t))
+                    res.bad("lost", "%s %s: %s sent (CS_OK) by a client killed on a live node, "
+                            "not delivered to %s before its departure" % (p.path, g, t, q.path))
 
 
 def check_dir(logdir):
@@ -323,8 +340,8 @@ def report(res):
     print("messages sent (CS_OK): %d, deliveries: %d, lost: %d, violations: %d"
           % (res.sent, res.delivered, res.lost, total))
     print("coverage: %d views shared by 2+ processes compared, %d SAFE deliveries by a "
-          "process that died in that view checked against the survivors"
-          % (res.views_compared, res.safe_checked))
+          "process that died in that view checked against the survivors, %d clients killed "
+          "on a live node checked" % (res.views_compared, res.safe_checked, res.killed_checked))
     for kind, n in sorted(res.violations.items()):
         print("  %-10s %d" % (kind, n))
         for e in res.examples[kind]:

@@ -116,8 +116,8 @@ static const char *checked_tag(const char *m, size_t len)
 	return m;
 }
 
-static void on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid,
-		       uint32_t pid, void *msg, size_t len)
+static void on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid, uint32_t pid,
+		       void *msg, size_t len)
 {
 	(void)group;
 	logline('D', group_of(h), "%u:%u %s", nodeid, pid, checked_tag(msg, len));
@@ -130,15 +130,15 @@ static int addrs(char *out, size_t cap, const char *key, const struct cpg_addres
 
 	for (size_t i = 0; i < n && (size_t)off < cap; i++)
 		off += reason ? snprintf(out + off, cap - (size_t)off, "%s%u:%u:%u", i ? "," : "",
-					 a[i].nodeid, a[i].pid, a[i].reason)
-			      : snprintf(out + off, cap - (size_t)off, "%s%u:%u", i ? "," : "",
+					 a[i].nodeid, a[i].pid, a[i].reason) :
+				snprintf(out + off, cap - (size_t)off, "%s%u:%u", i ? "," : "",
 					 a[i].nodeid, a[i].pid);
 	return off;
 }
 
-static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
-		       const struct cpg_address *m, size_t nm, const struct cpg_address *l,
-		       size_t nl, const struct cpg_address *j, size_t nj)
+static void on_confchg(cpg_handle_t h, const struct cpg_name *group, const struct cpg_address *m,
+		       size_t nm, const struct cpg_address *l, size_t nl,
+		       const struct cpg_address *j, size_t nj)
 {
 	char buf[7000];
 	size_t off = 0;
