@@ -50,7 +50,8 @@ class Campaign:
         self.client_bin = os.path.join(build, "test/system/fault_client")
         self.rate = rate
         self.logdir = logdir
-        self.clients = [None] * self.n
+        self.clients = [None] * self.n  # the current client of each node
+        self.all_clients = []
         self.nclients = 0
         self.notes = []
         self.t0 = time.monotonic()
@@ -107,6 +108,7 @@ class Campaign:
         env = dict(os.environ, COHORT_IPC=self.c.ipc(i))
         self.clients[i] = self.lab.popen(i, [self.client_bin, log, str(self.rate)] + GROUPS, env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        self.all_clients.append(self.clients[i])
 
     def kill_client(self, i):
         p = self.clients[i]
@@ -216,6 +218,10 @@ class Campaign:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        for p in self.all_clients:  # replaced ones lost their daemon and are gone already
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
 
 
 def plan(args, rng):
@@ -255,6 +261,9 @@ def run(args):
                 break
         time.sleep(0.5)
         cp.drain()
+        for i in range(NODES):  # the daemons' logs go with the clients' (the lab's are removed)
+            if os.path.exists(cp.c.logfile(i)):
+                shutil.copy(cp.c.logfile(i), os.path.join(logdir, "cohortd-n%d.txt" % (i + 1)))
         with open(os.path.join(logdir, "scenarios.json"), "w") as f:
             json.dump({"seed": args.seed, "scenarios": records, "notes": cp.notes}, f, indent=1)
     result = check_logs.check_dir(logdir)

@@ -37,7 +37,9 @@ class Loss(Fault):
         self.steady = p <= 0.05
 
     def apply(self, cl, rng):
-        cl.lab.loss(self.p, output=True)
+        # Input only: each packet is then lost with probability p at each receiver (with
+        # output too a packet between two nodes would cross two drops, about 2p).
+        cl.lab.loss(self.p)
 
     def heal(self, cl):
         return cl.lab.no_loss()[1]
@@ -143,6 +145,8 @@ class RestartLoop(Fault):
             cl.sleep(rng.uniform(0.05, 0.5))
             cl.start_daemon(self.node)
             cl.sleep(rng.uniform(0.05, 0.8))
+            # A client on every incarnation: its join races the ring forming.
+            cl.start_client(self.node)
 
     def heal(self, cl):
         return cl.now()
@@ -197,7 +201,7 @@ class Starve(Fault):
     name = "cpu starvation"
 
     def apply(self, cl, rng):
-        self.node = rng.randrange(cl.n)
+        self.node = rng.choice(cl.live())  # not one another fault of the mix just killed
         self.name = "cpu starvation daemon %d" % (self.node + 1)
         pid = str(cl.daemon(self.node).pid)
         subprocess.run(["taskset", "-a", "-p", "-c", "0", pid], stdout=subprocess.DEVNULL,
@@ -235,13 +239,16 @@ def random_fault(rng):
 
 
 def mixed(rng):
-    """One to three faults at once, no two of them on daemons (kill, stop, restart)."""
-    faults, daemons = [], 0
+    """One to three faults at once: at most one on daemons (kill, stop, restart), one
+    on the network rules (a partition replaces one-way rules) and one loss rate."""
+    faults, kinds = [], set()
     for _ in range(rng.randint(1, 3)):
         f = random_fault(rng)
-        is_daemon = isinstance(f, (KillDaemon, Stop, RestartLoop, WrongKey))
-        if is_daemon and daemons:
+        kind = ("daemon" if isinstance(f, (KillDaemon, Stop, RestartLoop, WrongKey)) else
+                "rules" if isinstance(f, (Partition, OneWay)) else
+                "loss" if isinstance(f, Loss) else type(f).__name__ + f.name)
+        if kind in kinds:
             continue
-        daemons += is_daemon
+        kinds.add(kind)
         faults.append(f)
     return faults
