@@ -3,6 +3,7 @@
  * to the daemon's control socket, one command per connection. Unlike
  * Corosync's -R, the reload concerns this node only. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,47 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: cohort-cfgtool [--ipc NAME] [-s | -l | -S | -R | -H] [-h]\n"
+	fprintf(f, "Usage: cohort-cfgtool [--ipc NAME] [-s | -n | -l | -S | -R | -H] [-h]\n"
 		   "  -s   ring status: node id, state, ring id, members (default)\n"
-		   "  -l   every link to every node, up or down, with packet counts\n"
+		   "  -n   every node and link: state and round-trip time, for people\n"
+		   "  -l   every link to every node as key/value lines: state, packet\n"
+		   "       counts, transitions, round-trip time in us (for scripts)\n"
 		   "  -S   counters (packets, rejections, retransmissions, rings)\n"
 		   "  -R   reload the configuration file (logging applies at once)\n"
 		   "  -H   leave the cluster cleanly and stop this node's cohortd\n"
 		   "  --ipc NAME   the daemon's IPC name (default: $COHORT_IPC or \"cohort\")\n"
 		   "  -h, --help   this text\n"
 		   "Exit status: 0, 1 cohortd not reachable or it reported an error, 2 usage.\n");
+}
+
+/* -n: the "links" reply as a table. Fields after "tx" are found by name, so
+ * a daemon without round-trip times shows "-". */
+static void print_nodes(const char *links)
+{
+	printf("%-8s %-4s %-28s %-5s %10s %10s %10s %8s\n", "nodeid", "link", "address", "state",
+	       "rtt ms", "min ms", "max ms", "changes");
+	for (const char *p = links; *p;) {
+		const char *eol = p + strcspn(p, "\n"), *r = strstr(p, " rtt_us "),
+			   *ch = strstr(p, " changes ");
+		unsigned node, link, changes = 0;
+		unsigned long long rtt, lo, hi;
+		char addr[80], state[8];
+
+		if (sscanf(p, "node %u link %u %79s %7s", &node, &link, addr, state) == 4) {
+			if (ch && ch < eol)
+				sscanf(ch, " changes %u", &changes);
+			printf("%-8u %-4u %-28s %-5s", node, link, addr, state);
+			if (r && r < eol &&
+			    sscanf(r, " rtt_us %llu rtt_min_us %llu rtt_max_us %llu", &rtt, &lo,
+				   &hi) == 3)
+				printf(" %10.3f %10.3f %10.3f", (double)rtt / 1e3, (double)lo / 1e3,
+				       (double)hi / 1e3);
+			else
+				printf(" %10s %10s %10s", "-", "-", "-");
+			printf(" %8u\n", changes);
+		}
+		p = *eol ? eol + 1 : eol;
+	}
 }
 
 int main(int argc, char **argv)
@@ -30,12 +63,17 @@ int main(int argc, char **argv)
 	const char *ipc = tool_ipc_name();
 	const char *cmd = "status";
 	static char out[1 << 16];
+	bool table = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "slSRHh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "snlSRHh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cmd = "status";
+			break;
+		case 'n':
+			cmd = "links";
+			table = true;
 			break;
 		case 'l':
 			cmd = "links";
@@ -70,6 +108,9 @@ int main(int argc, char **argv)
 			"cohort-cfgtool: cannot reach cohortd (ipc \"%s\"): is it running?\n", ipc);
 		return TOOL_ERROR;
 	}
-	fputs(out, stdout);
+	if (table && strncmp(out, "error", 5))
+		print_nodes(out);
+	else
+		fputs(out, stdout);
 	return strncmp(out, "error", 5) ? TOOL_OK : TOOL_ERROR;
 }

@@ -24,7 +24,7 @@
 #include "tool_common.h"
 #include "util/strnum.h"
 
-#define TOP_MAX_COUNTERS 64
+#define TOP_MAX_COUNTERS 128
 #define TOP_MAX_LINKS 512
 #define TOP_REPLY_MAX 65536
 
@@ -38,6 +38,7 @@ struct top_link {
 	char addr[80];
 	bool up;
 	unsigned long long rx, tx;
+	unsigned long long rtt_us; /* smoothed round-trip time; 0: not measured */
 };
 
 /* One look at the daemon. */
@@ -131,7 +132,12 @@ static void parse_links(struct top_sample *s, const char *text)
 
 		if (sscanf(p, "node %u link %u %79s %7s rx %llu tx %llu", &l->node, &l->link,
 			   l->addr, state, &l->rx, &l->tx) == 6) {
+			const char *eol = p + strcspn(p, "\n"), *r = strstr(p, " rtt_us ");
+
 			l->up = !strcmp(state, "up");
+			l->rtt_us = 0;
+			if (r && r < eol)
+				sscanf(r, " rtt_us %llu", &l->rtt_us);
 			s->nl++;
 		}
 		p += strcspn(p, "\n");
@@ -201,6 +207,37 @@ static const struct top_link *link_find(const struct top_sample *s, uint32_t nod
 
 /* ---- the screen ------------------------------------------------------------------- */
 
+static unsigned long long counter_or(const struct top_sample *s, const char *key,
+				     unsigned long long dflt)
+{
+	const unsigned long long *v = counter(s, key);
+
+	return v ? *v : dflt;
+}
+
+/* One line: quorum, local clients and groups, the ring's send backlog. */
+static void print_services(const struct top_sample *s)
+{
+	if (!counter(s, "quorum.quorate")) {
+		printf("\n");
+		return; /* a daemon from before these counters */
+	}
+	if (counter_or(s, "quorum.provider", 0))
+		printf("Quorate: %-4s votes %llu/%llu, needs %llu",
+		       counter_or(s, "quorum.quorate", 0) ? "yes" : "no",
+		       counter_or(s, "quorum.total_votes", 0),
+		       counter_or(s, "quorum.expected_votes", 0),
+		       counter_or(s, "quorum.quorum", 0));
+	else
+		printf("Quorum: no provider");
+	printf("   Clients: %llu   Groups: %llu   Up: %llus\n", counter_or(s, "ipc.connections", 0),
+	       counter_or(s, "cpg.groups", 0), counter_or(s, "daemon.uptime_s", 0));
+	printf("Token rotation: %.3f ms (last %.3f ms)   Send backlog: %llu B\n\n",
+	       (double)counter_or(s, "totem.token_rotation_us", 0) / 1e3,
+	       (double)counter_or(s, "totem.token_rotation_last_us", 0) / 1e3,
+	       counter_or(s, "daemon.pending_bytes", 0));
+}
+
 struct top_row {
 	const char *label, *key;
 };
@@ -212,19 +249,26 @@ static const struct top_row ring_rows[] = {
 	{ "token losses", "totem.token_losses" },
 	{ "rings formed", "totem.rings_formed" },
 	{ "merge backoffs", "totem.merge_backoffs" },
+	{ "bytes received", "net.rx_bytes" },
+	{ "bytes sent", "net.tx_bytes" },
 };
 
 /* Dropped packets, by the reason the daemon counts them under. The crypto
- * lines are part of net.rx_rejected; the control socket reports no other
- * crypto reason (too old, unknown sender, spoofed, truncated) yet. */
+ * lines are part of net.rx_rejected (the rarer crypto reasons are in
+ * --json); the last two are clients, not packets. */
 static const struct top_row drop_rows[] = {
 	{ "net.rx_rejected", "net.rx_rejected" },
-	{ "  crypto.auth_failed", "crypto.auth_failed" },
-	{ "  crypto.replay", "crypto.replay" },
+	{ "  crypto auth failed", "crypto.rejected.auth_failed" },
+	{ "  crypto replay", "crypto.rejected.replay" },
+	{ "  crypto too old", "crypto.rejected.too_old" },
 	{ "net.rx_oneway", "net.rx_oneway" },
 	{ "net.rx_unknown_source", "net.rx_unknown_source" },
+	{ "net.rx_spoofed", "net.rx_spoofed" },
+	{ "net.rx_truncated", "net.rx_truncated" },
 	{ "totem.rx_rejected", "totem.rx_rejected" },
 	{ "totem.rx_backoff", "totem.rx_backoff" },
+	{ "ipc.bad_frames", "ipc.bad_frames" },
+	{ "ipc.backlog_drops", "ipc.backlog_drops" },
 };
 
 static void print_rows(const char *title, const struct top_row *rows, size_t n,
@@ -267,8 +311,8 @@ static void print_links(const struct top_sample *prev, const struct top_sample *
 	printf("Links: %zu up, %zu down\n", up, cur->nl - up);
 	if (!cur->nl)
 		return;
-	printf("  %10s %4s  %-28s %-5s %10s %10s\n", "node", "link", "address", "state", "rx/s",
-	       "tx/s");
+	printf("  %10s %4s  %-28s %-5s %10s %10s %9s\n", "node", "link", "address", "state", "rx/s",
+	       "tx/s", "rtt ms");
 	for (size_t i = 0; i < cur->nl; i++) {
 		const struct top_link *l = &cur->l[i];
 
@@ -282,7 +326,10 @@ static void print_links(const struct top_sample *prev, const struct top_sample *
 				true);
 		print_link_rate(link_find(prev && prev->ok ? prev : NULL, l->node, l->link), l, dt,
 				false);
-		printf("\n");
+		if (l->rtt_us)
+			printf(" %9.3f\n", (double)l->rtt_us / 1000.0);
+		else
+			printf(" %9s\n", "-");
 		shown++;
 	}
 }
@@ -301,7 +348,7 @@ static void print_screen(const struct top_opts *o, const struct top_sample *prev
 {
 	char when[32];
 	/* Header, ring and drop tables with their titles and blank lines. */
-	int fixed = 6 + 1 + (int)(sizeof(ring_rows) / sizeof(ring_rows[0])) + 2 +
+	int fixed = 8 + 1 + (int)(sizeof(ring_rows) / sizeof(ring_rows[0])) + 2 +
 		    (int)(sizeof(drop_rows) / sizeof(drop_rows[0])) + 3;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&cur->wall));
@@ -311,7 +358,8 @@ static void print_screen(const struct top_opts *o, const struct top_sample *prev
 		return;
 	}
 	printf("Node ID: %-10s State: %-14s Ring ID: %s\n", cur->nodeid, cur->state, cur->ring_id);
-	printf("Members (%u): %s\n\n", cur->member_count, cur->members);
+	printf("Members (%u): %s\n", cur->member_count, cur->members);
+	print_services(cur);
 	print_rows("Ring", ring_rows, sizeof(ring_rows) / sizeof(ring_rows[0]), prev, cur);
 	printf("\n");
 	print_rows("Dropped packets", drop_rows, sizeof(drop_rows) / sizeof(drop_rows[0]), prev,
@@ -365,8 +413,11 @@ static void print_json(const struct top_opts *o, const struct top_sample *prev,
 		printf("%s{\"node\": %u, \"link\": %u, \"address\": ", i ? ", " : "", l->node,
 		       l->link);
 		tool_json_string(stdout, l->addr, strlen(l->addr));
-		printf(", \"state\": \"%s\", \"rx\": %llu, \"tx\": %llu}", l->up ? "up" : "down",
+		printf(", \"state\": \"%s\", \"rx\": %llu, \"tx\": %llu", l->up ? "up" : "down",
 		       l->rx, l->tx);
+		if (l->rtt_us)
+			printf(", \"rtt_us\": %llu", l->rtt_us);
+		printf("}");
 	}
 	printf("]}\n");
 }

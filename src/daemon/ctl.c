@@ -11,6 +11,12 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "services/svc.h"
+#include "wire/wire.h"
+
+/* Bumped when a key changes meaning or goes away (new keys do not bump it),
+ * so a tool can tell an older daemon from a missing counter. */
+#define CTL_FORMAT_VERSION 1u
 
 void ctl_socket_name(const char *ipc_name, char *out, size_t cap)
 {
@@ -36,45 +42,131 @@ static size_t reply_links(struct daemon *d, char *out, size_t cap)
 {
 	struct net_link_info li[64];
 	size_t n = net_get_links(d->net, li, 64), off = 0;
+	uint64_t now_us = dloop_now_us();
 	char addr[128];
 
-	for (size_t i = 0; i < n && off < cap - 200; i++) {
-		util_addr_format(&li[i].addr, true, addr, sizeof(addr));
+	/* The fields after "tx" were added later; readers match by name. */
+	for (size_t i = 0; i < n && off < cap - 300; i++) {
+		const struct net_link_info *l = &li[i];
+		unsigned long long since_ms = l->changed_at_us && now_us > l->changed_at_us ?
+						      (now_us - l->changed_at_us) / 1000 :
+						      0;
+
+		util_addr_format(&l->addr, true, addr, sizeof(addr));
 		off += (size_t)snprintf(
-			out + off, cap - off, "node %u link %u %s %s rx %llu tx %llu\n",
-			li[i].nodeid, li[i].link, addr, li[i].up ? "up" : "down",
-			(unsigned long long)li[i].rx_packets, (unsigned long long)li[i].tx_packets);
+			out + off, cap - off,
+			"node %u link %u %s %s rx %llu tx %llu changes %u since_ms %llu", l->nodeid,
+			l->link, addr, l->up ? "up" : "down", (unsigned long long)l->rx_packets,
+			(unsigned long long)l->tx_packets, l->changes, since_ms);
+		if (l->rtt_samples)
+			off += (size_t)snprintf(out + off, cap - off,
+						" rtt_us %u rtt_min_us %u rtt_max_us %u", l->rtt_us,
+						l->rtt_min_us, l->rtt_max_us);
+		off += (size_t)snprintf(out + off, cap - off, "\n");
 	}
 	return off;
 }
 
-static size_t reply_stats(struct daemon *d, char *out, size_t cap)
+struct ctl_buf {
+	char *p;
+	size_t cap, off;
+};
+
+static void kv(struct ctl_buf *b, const char *key, unsigned long long v)
 {
-	const struct totem_stats *t = totem_get_stats(d->totem);
-	const struct net_stats *n = net_get_stats(d->net);
-	const struct crypto_stats *c = net_get_crypto_stats(d->net);
+	if (b->off < b->cap)
+		b->off += (size_t)snprintf(b->p + b->off, b->cap - b->off, "%s %llu\n", key, v);
+}
+
+/* "crypto.rejected." + "auth-failed" -> "crypto.rejected.auth_failed" */
+static void kv_named(struct ctl_buf *b, const char *prefix, const char *name, uint64_t v)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	for (char *c = key; *c; c++)
+		*c = *c == '-' ? '_' : *c;
+	kv(b, key, v);
+}
+
+static void stats_totem(struct ctl_buf *b, const struct totem_stats *t)
+{
 	uint64_t rej = 0;
 
 	for (int i = 0; i < 16; i++)
 		rej += t->rx_rejected[i];
-	return (size_t)snprintf(
-		out, cap,
-		"totem.rx_packets %llu\ntotem.rx_rejected %llu\ntotem.rx_dup %llu\ntotem.tx_packets %llu\n"
-		"totem.retransmits %llu\ntotem.token_retransmits %llu\ntotem.delivered %llu\n"
-		"totem.rings_formed %llu\ntotem.token_losses %llu\ntotem.merge_backoffs %llu\n"
-		"totem.rx_backoff %llu\nnet.rx_packets %llu\n"
-		"net.rx_unknown_source %llu\nnet.rx_rejected %llu\nnet.tx_packets %llu\n"
-		"net.tx_errors %llu\nnet.rx_oneway %llu\ncrypto.auth_failed %llu\ncrypto.replay %llu\n",
-		(unsigned long long)t->rx_packets, (unsigned long long)rej,
-		(unsigned long long)t->rx_dup, (unsigned long long)t->tx_packets,
-		(unsigned long long)t->tx_retransmits, (unsigned long long)t->token_retransmits,
-		(unsigned long long)t->delivered, (unsigned long long)t->rings_formed,
-		(unsigned long long)t->token_losses, (unsigned long long)t->merge_backoffs,
-		(unsigned long long)t->rx_backoff, (unsigned long long)n->rx_packets,
-		(unsigned long long)n->rx_unknown_source, (unsigned long long)n->rx_rejected,
-		(unsigned long long)n->tx_packets, (unsigned long long)n->tx_errors,
-		(unsigned long long)n->rx_oneway, (unsigned long long)c->rejected[CRYPTO_E_AUTH],
-		(unsigned long long)c->rejected[CRYPTO_E_REPLAY]);
+	kv(b, "totem.rx_packets", t->rx_packets);
+	kv(b, "totem.rx_rejected", rej);
+	for (int i = 1; i < WIRE_ERR_COUNT_; i++)
+		kv_named(b, "totem.rx_rejected.", wire_err_name((enum wire_err)i),
+			 t->rx_rejected[i]);
+	kv(b, "totem.rx_dup", t->rx_dup);
+	kv(b, "totem.rx_foreign", t->rx_foreign);
+	kv(b, "totem.rx_spoofed", t->rx_spoofed);
+	kv(b, "totem.tx_packets", t->tx_packets);
+	kv(b, "totem.retransmits", t->tx_retransmits);
+	kv(b, "totem.token_retransmits", t->token_retransmits);
+	kv(b, "totem.delivered", t->delivered);
+	kv(b, "totem.rings_formed", t->rings_formed);
+	kv(b, "totem.token_losses", t->token_losses);
+	kv(b, "totem.merge_backoffs", t->merge_backoffs);
+	kv(b, "totem.token_rotation_us", t->token_rotation_us);
+	kv(b, "totem.token_rotation_last_us", t->token_rotation_last_us);
+	kv(b, "totem.rx_backoff", t->rx_backoff);
+}
+
+static void stats_net(struct ctl_buf *b, const struct net_stats *n, const struct crypto_stats *c)
+{
+	kv(b, "net.rx_packets", n->rx_packets);
+	kv(b, "net.rx_bytes", n->rx_bytes);
+	kv(b, "net.rx_heartbeats", n->rx_heartbeats);
+	kv(b, "net.rx_unknown_source", n->rx_unknown_source);
+	kv(b, "net.rx_spoofed", n->rx_spoofed);
+	kv(b, "net.rx_rejected", n->rx_rejected);
+	kv(b, "net.rx_truncated", n->rx_truncated);
+	kv(b, "net.rx_bad_kind", n->rx_bad_kind);
+	kv(b, "net.rx_own", n->rx_own);
+	kv(b, "net.rx_filtered", n->rx_filtered);
+	kv(b, "net.rx_oneway", n->rx_oneway);
+	kv(b, "net.tx_packets", n->tx_packets);
+	kv(b, "net.tx_bytes", n->tx_bytes);
+	kv(b, "net.tx_heartbeats", n->tx_heartbeats);
+	kv(b, "net.tx_errors", n->tx_errors);
+	kv(b, "net.tx_filtered", n->tx_filtered);
+	kv(b, "net.link_changes", n->link_changes);
+	kv(b, "crypto.auth_failed", c->rejected[CRYPTO_E_AUTH]);
+	kv(b, "crypto.replay", c->rejected[CRYPTO_E_REPLAY]);
+	for (int i = 1; i < CRYPTO_STATUS_COUNT; i++)
+		kv_named(b, "crypto.rejected.", crypto_status_name((enum crypto_status)i),
+			 c->rejected[i]);
+}
+
+static size_t reply_stats(struct daemon *d, char *out, size_t cap)
+{
+	struct ctl_buf b = { .p = out, .cap = cap };
+	struct services_stats sv;
+	uint64_t now_us = dloop_now_us();
+
+	kv(&b, "ctl.format", CTL_FORMAT_VERSION);
+	kv(&b, "daemon.uptime_s", now_us > d->started_us ? (now_us - d->started_us) / 1000000 : 0);
+	stats_totem(&b, totem_get_stats(d->totem));
+	stats_net(&b, net_get_stats(d->net), net_get_crypto_stats(d->net));
+	services_get_stats(d->svc, &sv);
+	kv(&b, "ipc.connections", sv.ipc_conns);
+	kv(&b, "ipc.accepted", sv.ipc_accepted);
+	kv(&b, "ipc.refused", sv.ipc_refused);
+	kv(&b, "ipc.bad_frames", sv.ipc_bad_frames);
+	kv(&b, "ipc.backlog_drops", sv.ipc_backlog_drops);
+	kv(&b, "daemon.pending_bytes", d->pending.len - d->pending.head);
+	kv(&b, "cpg.groups", sv.cpg_groups);
+	kv(&b, "quorum.provider", sv.quorum_provider);
+	kv(&b, "quorum.quorate", sv.quorate);
+	if (sv.quorum_provider) {
+		kv(&b, "quorum.total_votes", sv.quorum_total_votes);
+		kv(&b, "quorum.expected_votes", sv.quorum_expected);
+		kv(&b, "quorum.quorum", sv.quorum_needed);
+	}
+	return b.off < cap ? b.off : cap - 1;
 }
 
 static void ctl_drop(struct daemon *d, int c)

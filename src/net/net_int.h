@@ -11,9 +11,7 @@
 #define NET_TX_MSGS 64u		  /* queued datagrams per link */
 #define NET_TX_BUFS 16u		  /* distinct sealed packets in flight */
 #define NET_BUF_BYTES (NET_MAX_DATAGRAM + 64u)
-#define NET_HB_VERSION 1u
-#define NET_HB_BYTES 4u /* version, flags, link, reserved */
-#define NET_HB_HEAR_YOU 0x01u
+#define NET_HB_TRACK 4u /* heartbeats remembered per peer link for RTT */
 
 /* Health of one link towards one peer. */
 struct net_plink {
@@ -24,6 +22,18 @@ struct net_plink {
 	bool up;
 	uint64_t rx;
 	uint64_t tx;
+	uint32_t changes;	/* up/down transitions */
+	uint64_t changed_at_us; /* last transition; 0 = never */
+	/* Round-trip time from heartbeat echoes (wire/wire_hb.h). */
+	uint32_t hb_seq; /* last heartbeat number sent */
+	uint32_t hb_sent_seq[NET_HB_TRACK];
+	uint64_t hb_sent_us[NET_HB_TRACK];
+	uint32_t peer_seq; /* newest heartbeat number heard from the peer */
+	uint64_t peer_seq_at_us;
+	uint64_t rtt_samples;
+	uint32_t rtt_us; /* smoothed (1/8 of each new sample) */
+	uint32_t rtt_min_us;
+	uint32_t rtt_max_us;
 };
 
 struct net_peer {

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "wire/wire_hb.h"
+
 bool net_link_fresh(const struct net_link *l, uint64_t then_us, uint64_t now_us)
 {
 	return then_us != 0 && (then_us >= now_us || now_us - then_us <= l->timeout_us);
@@ -21,6 +23,8 @@ static void evaluate(struct net *n, size_t peer, unsigned link, uint64_t now_us)
 	if (up == pl->up)
 		return;
 	pl->up = up;
+	pl->changes++;
+	pl->changed_at_us = now_us;
 	n->stats.link_changes++;
 	if (n->link_change)
 		n->link_change(n->arg, n->peers[peer].nodeid, link, up);
@@ -28,13 +32,54 @@ static void evaluate(struct net *n, size_t peer, unsigned link, uint64_t now_us)
 
 static void send_heartbeat(struct net *n, size_t peer, unsigned link, uint64_t now_us)
 {
-	uint8_t hb[NET_HB_BYTES] = { NET_HB_VERSION, 0, (uint8_t)link, 0 };
+	struct net_plink *pl = &n->peers[peer].pl[link];
+	struct wire_hb h = { .link = (uint8_t)link, .seq = ++pl->hb_seq };
+	uint8_t buf[WIRE_HB_LEN];
+	size_t len;
 
-	if (net_link_fresh(&n->links[link], n->peers[peer].pl[link].last_rx_us, now_us))
-		hb[1] |= NET_HB_HEAR_YOU;
-	n->peers[peer].pl[link].sent_hear_you = (hb[1] & NET_HB_HEAR_YOU) != 0;
-	if (net_queue(n, link, (int32_t)peer, NET_KIND_HEARTBEAT, hb, sizeof(hb)) == NET_OK)
+	if (h.seq == 0) /* 0 means "none" on the wire */
+		h.seq = ++pl->hb_seq;
+	if (net_link_fresh(&n->links[link], pl->last_rx_us, now_us))
+		h.flags |= WIRE_HB_HEAR_YOU;
+	if (pl->peer_seq != 0 && now_us - pl->peer_seq_at_us < UINT32_MAX) {
+		h.echo_seq = pl->peer_seq;
+		h.echo_hold_us = (uint32_t)(now_us - pl->peer_seq_at_us);
+	}
+	pl->sent_hear_you = (h.flags & WIRE_HB_HEAR_YOU) != 0;
+	pl->hb_sent_seq[h.seq % NET_HB_TRACK] = h.seq;
+	pl->hb_sent_us[h.seq % NET_HB_TRACK] = now_us;
+	len = wire_encode_hb(buf, sizeof(buf), &h);
+	if (net_queue(n, link, (int32_t)peer, NET_KIND_HEARTBEAT, buf, len) == NET_OK)
 		n->stats.tx_heartbeats++;
+}
+
+/* One round-trip sample from the echo in a peer's heartbeat: the time since
+ * we sent the echoed heartbeat, less the time the peer held it. */
+static void rtt_sample(struct net_plink *pl, const struct wire_hb *h, uint64_t now_us)
+{
+	unsigned slot = h->echo_seq % NET_HB_TRACK;
+	uint64_t elapsed, sample;
+
+	if (h->echo_seq == 0 || pl->hb_sent_seq[slot] != h->echo_seq ||
+	    now_us < pl->hb_sent_us[slot])
+		return;
+	elapsed = now_us - pl->hb_sent_us[slot];
+	if (h->echo_hold_us > elapsed)
+		return; /* the clocks disagree; no usable sample */
+	sample = elapsed - h->echo_hold_us;
+	if (sample > UINT32_MAX)
+		sample = UINT32_MAX;
+	/* Each heartbeat is answered once, so an echo is not counted twice. */
+	pl->hb_sent_seq[slot] = 0;
+	if (pl->rtt_samples++ == 0) {
+		pl->rtt_us = pl->rtt_min_us = pl->rtt_max_us = (uint32_t)sample;
+		return;
+	}
+	pl->rtt_us = (uint32_t)((int64_t)pl->rtt_us + ((int64_t)sample - (int64_t)pl->rtt_us) / 8);
+	if (sample < pl->rtt_min_us)
+		pl->rtt_min_us = (uint32_t)sample;
+	if (sample > pl->rtt_max_us)
+		pl->rtt_max_us = (uint32_t)sample;
 }
 
 bool net_node_reachable(const struct net *n, uint32_t nodeid)
@@ -77,14 +122,20 @@ void net_link_heartbeat_rx(struct net *n, size_t peer, unsigned link, const uint
 			   uint64_t now_us)
 {
 	struct net_plink *pl = &n->peers[peer].pl[link];
+	struct wire_hb h;
 
-	if (len < NET_HB_BYTES || p[0] != NET_HB_VERSION || p[2] != link) {
+	if (wire_decode_hb(p, len, &h) != WIRE_OK || h.link != link) {
 		n->stats.rx_bad_kind++;
 		return;
 	}
-	pl->peer_hears_us = (p[1] & NET_HB_HEAR_YOU) != 0;
+	pl->peer_hears_us = (h.flags & WIRE_HB_HEAR_YOU) != 0;
 	if (pl->peer_hears_us)
 		pl->peer_hears_at_us = now_us;
+	if (h.timed) {
+		rtt_sample(pl, &h, now_us);
+		pl->peer_seq = h.seq;
+		pl->peer_seq_at_us = now_us;
+	}
 	evaluate(n, peer, link, now_us);
 	/* The peer does not hear us yet, or does not know yet that we hear it:
 	 * answer at once instead of at our next tick, so the link comes up on
@@ -174,6 +225,12 @@ size_t net_get_links(const struct net *n, struct net_link_info *out, size_t max)
 				.last_rx_us = peer->pl[l].last_rx_us,
 				.rx_packets = peer->pl[l].rx,
 				.tx_packets = peer->pl[l].tx,
+				.changes = peer->pl[l].changes,
+				.changed_at_us = peer->pl[l].changed_at_us,
+				.rtt_samples = peer->pl[l].rtt_samples,
+				.rtt_us = peer->pl[l].rtt_us,
+				.rtt_min_us = peer->pl[l].rtt_min_us,
+				.rtt_max_us = peer->pl[l].rtt_max_us,
 				.addr = peer->addr[l],
 			};
 			k++;

@@ -75,6 +75,12 @@ struct net_link_info {
 	uint64_t last_rx_us; /* 0: never */
 	uint64_t rx_packets;
 	uint64_t tx_packets;
+	uint32_t changes;	/* up/down transitions */
+	uint64_t changed_at_us; /* 0: never changed */
+	uint64_t rtt_samples;	/* 0: no round-trip time measured yet */
+	uint32_t rtt_us;	/* smoothed */
+	uint32_t rtt_min_us;
+	uint32_t rtt_max_us;
 	struct util_addr addr;
 };
 

@@ -137,6 +137,12 @@ int cpg_svc_create(const struct svc_host *host, const struct services_config *cf
 	return 0;
 }
 
+void cpg_svc_add_stats(const struct cpg_svc *s, struct services_stats *out)
+{
+	services_add_ipc_stats(out, s->ipc);
+	out->cpg_groups += s->groups.count;
+}
+
 void cpg_svc_destroy(struct cpg_svc *s)
 {
 	if (!s)

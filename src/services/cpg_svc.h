@@ -15,5 +15,7 @@ void cpg_svc_deliver(struct cpg_svc *s, uint32_t sender, enum totem_guarantee g,
 void cpg_svc_confchg(struct cpg_svc *s, enum totem_confchg_type type, struct totem_ring_id ring,
 		     const uint32_t *members, size_t nmembers);
 void cpg_svc_flow(struct cpg_svc *s);
+/* Adds the CPG endpoint's counters to out. */
+void cpg_svc_add_stats(const struct cpg_svc *s, struct services_stats *out);
 
 #endif

@@ -356,6 +356,22 @@ int quorum_svc_create(const struct svc_host *host, const struct services_config 
 	return 0;
 }
 
+void quorum_svc_add_stats(const struct quorum_svc *qs, struct services_stats *out)
+{
+	struct vq_status st;
+
+	services_add_ipc_stats(out, qs->srv_quorum);
+	services_add_ipc_stats(out, qs->srv_vq);
+	if (!qs->vq)
+		return;
+	vq_get_status(qs->vq, &st);
+	out->quorum_provider = true;
+	out->quorate = st.quorate;
+	out->quorum_total_votes = st.total_votes;
+	out->quorum_expected = st.expected;
+	out->quorum_needed = st.quorum;
+}
+
 void quorum_svc_destroy(struct quorum_svc *qs)
 {
 	if (!qs)

@@ -22,6 +22,8 @@ void quorum_svc_on_confchg(struct quorum_svc *qs, enum totem_confchg_type type,
 			   struct totem_ring_id ring_id, const uint32_t *members,
 			   size_t member_count);
 void quorum_svc_on_flow(struct quorum_svc *qs);
+/* Adds the quorum endpoints' counters and the quorum state to out. */
+void quorum_svc_add_stats(const struct quorum_svc *qs, struct services_stats *out);
 /* Clean shutdown is starting: with allow_downscale, tell the others. */
 void quorum_svc_leave(struct quorum_svc *qs);
 

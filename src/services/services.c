@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ipc/ipc_server.h"
 #include "services/cpg_svc.h"
 #include "services/quorum_svc.h"
 #include "services/svc.h"
@@ -72,6 +73,27 @@ void services_on_confchg(struct services *s, enum totem_confchg_type type,
 	(void)joined_count;
 	cpg_svc_confchg(s->cpg, type, ring_id, members, member_count);
 	quorum_svc_on_confchg(s->quorum, type, ring_id, members, member_count);
+}
+
+void services_add_ipc_stats(struct services_stats *out, const struct ipc_server *srv)
+{
+	struct ipc_server_stats st;
+
+	if (!srv)
+		return;
+	ipc_server_stats(srv, &st);
+	out->ipc_conns += st.conns;
+	out->ipc_accepted += st.accepted;
+	out->ipc_refused += st.refused_access + st.refused_full;
+	out->ipc_bad_frames += st.bad_frames;
+	out->ipc_backlog_drops += st.backlog_drops;
+}
+
+void services_get_stats(const struct services *s, struct services_stats *out)
+{
+	*out = (struct services_stats){ .quorate = true };
+	cpg_svc_add_stats(s->cpg, out);
+	quorum_svc_add_stats(s->quorum, out);
 }
 
 void services_on_flow(struct services *s)

@@ -68,4 +68,24 @@ void services_on_confchg(struct services *s, enum totem_confchg_type type,
 /* The ring's submit queue has room again after an -EAGAIN. */
 void services_on_flow(struct services *s);
 
+/* Counters for the control socket's "stats" (cohort-top), summed over the
+ * services' IPC endpoints. */
+struct services_stats {
+	size_t ipc_conns;	     /* open client connections, all endpoints */
+	uint64_t ipc_accepted;	     /* connections accepted since start */
+	uint64_t ipc_refused;	     /* refused: not allowed or table full */
+	uint64_t ipc_bad_frames;     /* malformed requests (client disconnected) */
+	uint64_t ipc_backlog_drops;  /* clients cut off for not reading their events */
+	size_t cpg_groups;	     /* groups with members anywhere in the ring */
+	bool quorum_provider;	     /* votequorum configured */
+	bool quorate;		     /* always true without a provider */
+	uint32_t quorum_total_votes; /* votes present */
+	uint32_t quorum_expected;    /* expected votes */
+	uint32_t quorum_needed;	     /* votes needed for quorum */
+};
+void services_get_stats(const struct services *s, struct services_stats *out);
+struct ipc_server;
+/* Adds one endpoint's counters (NULL: none) to out. */
+void services_add_ipc_stats(struct services_stats *out, const struct ipc_server *srv);
+
 #endif

@@ -133,6 +133,11 @@ struct totem_stats {
 	uint64_t actions_dropped; /* actions not drained before the next event */
 	uint64_t rx_backoff;	  /* merge requests ignored during a merge backoff */
 	uint64_t merge_backoffs;  /* backoffs started for repeatedly failed nodes */
+	/* Time between two visits of the token on the current ring (an idle
+	 * ring includes the representative's hold): the last one, and smoothed
+	 * with 1/8 of each new one. 0 until two visits were seen. */
+	uint64_t token_rotation_last_us;
+	uint64_t token_rotation_us;
 };
 
 struct totem_node;

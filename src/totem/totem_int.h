@@ -114,6 +114,7 @@ struct totem_node {
 	struct wire_token self_tok; /* a ring of one passes the token to itself */
 	uint64_t prev_in_aru, prev_visit_seq, prev_my_aru, stable;
 	bool have_prev_visit;
+	uint64_t prev_visit_us; /* when the token last reached us on this ring */
 	uint32_t seq_unchanged, aru_stalled;
 	uint32_t my_last_sent, my_last_backlog;
 	uint8_t *last_tok_buf;

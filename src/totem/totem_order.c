@@ -266,6 +266,13 @@ static void token_visit_stats(struct totem_node *t, const struct wire_token *tok
 		t->aru_stalled = 0;
 	t->prev_in_aru = tok->aru;
 	t->prev_my_aru = s->aru;
+	if (t->have_prev_visit && t->now >= t->prev_visit_us) {
+		uint64_t r = t->now - t->prev_visit_us, avg = t->stats.token_rotation_us;
+
+		t->stats.token_rotation_last_us = r;
+		t->stats.token_rotation_us = avg == 0 ? r : avg - avg / 8 + r / 8;
+	}
+	t->prev_visit_us = t->now;
 }
 
 void order_on_token(struct totem_node *t, const struct wire_token *in)

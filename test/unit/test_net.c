@@ -5,11 +5,11 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,13 +17,13 @@
 
 static int checks, failures;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                       \
+		}                                                                                \
 	} while (0)
 
 #define MAX_NODES 3
@@ -35,7 +35,7 @@ struct tnode {
 	size_t got;
 	uint32_t from[MAX_MSGS];
 	char data[MAX_MSGS][32];
-	int link_up[MAX_NODES + 1][2];   /* last state reported per peer and link */
+	int link_up[MAX_NODES + 1][2]; /* last state reported per peer and link */
 	int link_events;
 	bool drop_link0; /* fault injection through the filter hook */
 };
@@ -110,10 +110,16 @@ static bool start_ex(struct world *w, uint32_t id, enum crypto_mode mode,
 		     const struct crypto_key *k, bool multicast)
 {
 	struct tnode *t = &w->nodes[w->count];
-	struct net_config cfg = { .my_nodeid = id, .nodes = w->table,
-				  .node_count = w->table_count, .crypto_mode = mode, .key = k,
-				  .cluster_name = "test", .deliver = on_deliver,
-				  .link_change = on_link, .arg = t, .sock_buf_bytes = 1 << 20,
+	struct net_config cfg = { .my_nodeid = id,
+				  .nodes = w->table,
+				  .node_count = w->table_count,
+				  .crypto_mode = mode,
+				  .key = k,
+				  .cluster_name = "test",
+				  .deliver = on_deliver,
+				  .link_change = on_link,
+				  .arg = t,
+				  .sock_buf_bytes = 1 << 20,
 				  .multicast = multicast };
 	char err[256];
 
@@ -296,8 +302,12 @@ static void test_replay_garbage_spoof(void)
 {
 	struct crypto_key k = { .len = 256 };
 	uint32_t ids[] = { 1, 2, 3 };
-	struct crypto_params p2 = { .mode = CRYPTO_MODE_AEAD, .key = &k, .cluster_name = "test",
-				    .my_nodeid = 2, .peers = ids, .peer_count = 3 };
+	struct crypto_params p2 = { .mode = CRYPTO_MODE_AEAD,
+				    .key = &k,
+				    .cluster_name = "test",
+				    .my_nodeid = 2,
+				    .peers = ids,
+				    .peer_count = 3 };
 	struct crypto_params p3 = p2;
 	struct crypto_ctx *as2 = NULL, *as3 = NULL;
 	uint8_t pkt[256], again[256], spoof[256];
@@ -318,10 +328,10 @@ static void test_replay_garbage_spoof(void)
 	memcpy(again, pkt, len);
 	crypto_seal(as3, NET_KIND_TOTEM, "as three", 8, spoof, sizeof(spoof), &slen);
 	send_raw(fd2, &w, 1, pkt, len);
-	send_raw(fd2, &w, 1, again, len);             /* the replay */
+	send_raw(fd2, &w, 1, again, len); /* the replay */
 	send_raw(fd2, &w, 1, "garbage garbage garbage", 23);
-	send_raw(fd9, &w, 1, pkt, len);               /* from an unlisted address */
-	send_raw(fd2, &w, 1, spoof, slen);            /* node 3's packet from node 2 */
+	send_raw(fd9, &w, 1, pkt, len);	   /* from an unlisted address */
+	send_raw(fd2, &w, 1, spoof, slen); /* node 3's packet from node 2 */
 	CHECK(pump(&w, all_counted, NULL, 2000));
 	CHECK(w.nodes[0].got == 1 && w.nodes[0].from[0] == 2);
 	CHECK(strcmp(w.nodes[0].data[0], "captured") == 0);
@@ -397,6 +407,12 @@ static void test_link_failover(void)
 	net_flush(w.nodes[0].net);
 	CHECK(pump(&w, got_msgs, &third, 2000));
 	CHECK(strcmp(w.nodes[1].data[2], "back on 0") == 0);
+	/* Link 0 went up, down and up; link 1 was timed by heartbeat echoes
+	 * all along (loopback: well under a second). */
+	CHECK(net_get_links(w.nodes[0].net, info, 8) == 2);
+	CHECK(info[0].changes == 3 && info[0].changed_at_us != 0 && info[1].changes == 1);
+	CHECK(info[1].rtt_samples > 0 && info[1].rtt_min_us <= info[1].rtt_us &&
+	      info[1].rtt_us <= info[1].rtt_max_us && info[1].rtt_max_us < 1000000);
 out:
 	world_stop(&w);
 }

@@ -498,6 +498,7 @@ int main(void)
 	test_commit_errors();
 	test_encoder_limits();
 	test_wire_mcast();
+	test_wire_hb();
 	test_err_names();
 	printf("test_wire: ok\n");
 	return 0;

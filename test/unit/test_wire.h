@@ -34,5 +34,6 @@ size_t seed_mcast(uint8_t *b, size_t cap);
 size_t seed_encap(uint8_t *b, size_t cap);
 
 void test_wire_mcast(void);
+void test_wire_hb(void);
 
 #endif
