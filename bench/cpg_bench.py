@@ -70,7 +70,8 @@ class CohortCluster:
         self.conf = os.path.join(self.dir, "corosync.conf")
         with open(self.conf, "w") as f:
             f.write(CONF.format(debug="off", name="cpgbench", transport="knet", cipher="aes256",
-                                hash="sha256", keyfile=key, extra_totem="", nodes=nodes))
+                                hash="sha256", keyfile=key, nodes=nodes,
+                                extra_totem=os.environ.get("COHORT_BENCH_TOTEM", "")))
         self.procs = []
 
     def env(self, i):
