@@ -14,6 +14,10 @@
  *            messages during the sending window.
  *   recv     only counts deliveries, until --ends END messages have arrived.
  *   latency  one message at a time: time from cpg_mcast_joined() to its own delivery.
+ *   idle     joins, then does not dispatch for --seconds (a client that stopped reading),
+ *            then reports whether its daemon cut it off.
+ * --rate caps a sender's messages/s; --delay-us makes a receiver slow (a pause per
+ * delivered message): the flow-control tests (test/system/test_limits.py) use both.
  *
  * One result line per process on stdout, "cpgbench key=value ...", MB = 10^6 bytes.
  * Exit status 0 on success, 1 on an API error or a timeout, 2 on bad arguments.
@@ -42,7 +46,7 @@ struct bench_hdr {
 	uint64_t seq;
 };
 
-enum bench_mode { MODE_SEND, MODE_RECV, MODE_LATENCY };
+enum bench_mode { MODE_SEND, MODE_RECV, MODE_LATENCY, MODE_IDLE };
 
 struct bench_opts {
 	enum bench_mode mode;
@@ -54,7 +58,11 @@ struct bench_opts {
 	unsigned ends;
 	double timeout;
 	const char *label;
+	double rate;	   /* send: messages/s at most, 0 = as fast as possible */
+	unsigned delay_us; /* pause per delivered message (a slow receiver) */
 };
+
+static unsigned deliver_delay_us;
 
 struct bench_state {
 	cpg_handle_t h;
@@ -96,6 +104,8 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 		return;
 	}
 	memcpy(&hd, msg, sizeof(hd));
+	if (deliver_delay_us)
+		usleep(deliver_delay_us);
 	if (hd.magic != BENCH_MAGIC) {
 		st.bad++;
 		return;
@@ -263,6 +273,10 @@ static int run_send(const struct bench_opts *o, char *buf)
 	t0 = now_s();
 	end = t0 + o->seconds;
 	while ((o->count == 0 || sent < o->count) && (o->seconds <= 0 || now_s() < end)) {
+		/* paced: dispatch until the next message is due */
+		while (o->rate > 0 && now_s() < t0 + (double)sent / o->rate)
+			if (pump(1) < 0)
+				return -1;
 		rc = send_one(buf, o->size, BENCH_DATA, sent, &again, t0 + o->timeout);
 		if (rc)
 			return rc < 0 ? -1 : 1;
@@ -370,15 +384,29 @@ static int run_latency(const struct bench_opts *o, char *buf)
 	return rc != 0 || k == 0 || st.bad;
 }
 
+/* Stop reading for --seconds, then see whether the connection survived. */
+static int run_idle(const struct bench_opts *o)
+{
+	cs_error_t err;
+
+	usleep((useconds_t)(o->seconds * 1e6));
+	err = cpg_dispatch(st.h, CS_DISPATCH_ALL);
+	print_head(o, "idle");
+	printf(" seconds=%.1f delivered=%" PRIu64 " cut=%d\n", o->seconds, st.own + st.other,
+	       err != CS_OK && err != CS_ERR_TRY_AGAIN);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cohort-cpgbench [--mode send|recv|latency] [--size BYTES] [--seconds S]\n"
+		"usage: cohort-cpgbench [--mode send|recv|latency|idle] [--size BYTES] [--seconds S]\n"
 		"                       [--count N] [--group NAME] [--wait-members N] [--ends N]\n"
-		"                       [--timeout S] [--label TEXT]\n"
+		"                       [--timeout S] [--label TEXT] [--rate MSGS_S] [--delay-us US]\n"
 		"  send: multicast AGREED messages for S seconds (default 3) or N messages\n"
 		"  recv: count deliveries until N END messages (--ends, default 1)\n"
 		"  latency: one message at a time, N samples (default 2000) or S seconds\n"
+		"  idle: join, do not dispatch for S seconds, report whether it was cut off\n"
 		"  --wait-members: start once the group has that many members (default 1)\n"
 		"  --timeout: limit for connecting, draining and each wait (default 30 s)\n"
 		"One line per result: cpgbench key=value ... (MB = 10^6 bytes)\n");
@@ -395,11 +423,13 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 						  { "ends", required_argument, NULL, 'e' },
 						  { "timeout", required_argument, NULL, 'T' },
 						  { "label", required_argument, NULL, 'l' },
+						  { "rate", required_argument, NULL, 'r' },
+						  { "delay-us", required_argument, NULL, 'd' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:s:t:n:g:w:e:T:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:s:t:n:g:w:e:T:l:r:d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "send"))
@@ -408,6 +438,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				o->mode = MODE_RECV;
 			else if (!strcmp(optarg, "latency"))
 				o->mode = MODE_LATENCY;
+			else if (!strcmp(optarg, "idle"))
+				o->mode = MODE_IDLE;
 			else
 				return -1;
 			break;
@@ -434,6 +466,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'l':
 			o->label = optarg;
+			break;
+		case 'r':
+			o->rate = strtod(optarg, NULL);
+			break;
+		case 'd':
+			o->delay_us = (unsigned)strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -473,7 +511,10 @@ int main(int argc, char **argv)
 	if (!buf || connect_and_join(&o) < 0)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (o.mode == MODE_SEND)
+	deliver_delay_us = o.delay_us;
+	if (o.mode == MODE_IDLE)
+		rc = run_idle(&o);
+	else if (o.mode == MODE_SEND)
 		rc = run_send(&o, buf);
 	else if (o.mode == MODE_RECV)
 		rc = run_recv(&o);

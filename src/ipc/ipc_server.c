@@ -74,6 +74,8 @@ static void conn_free(struct ipc_conn *c)
 
 	if (c->timer.registered)
 		dloop_timer_del(s->loop, &c->timer);
+	if (c->flow_timer.registered)
+		dloop_timer_del(s->loop, &c->flow_timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -128,6 +130,7 @@ void ipc_conn_close(struct ipc_conn *c, int level, const char *reason)
 	if (c->closing)
 		return;
 	c->closing = true;
+	ipc_flow_stop(c);
 	c->close_level = level;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
 	/* Stop the loop reporting the fds (a hung-up socket would keep
@@ -308,6 +311,7 @@ static void accept_one(struct ipc_server *s, int fd)
 	c->allowed = ipc_access_allowed(s->allow, s->cfg.allow_count, s->self_uid, cr.uid, cr.gid);
 	c->id = ++s->next_id ? s->next_id : ++s->next_id;
 	c->timer.deadline_us = UINT64_MAX;
+	c->flow_timer.deadline_us = UINT64_MAX;
 	if (dloop_add_fd(s->loop, fd, EPOLLIN, conn_fd_cb, c)) {
 		free(c);
 		close(fd);

@@ -56,6 +56,12 @@ struct ipc_server_ops {
 	/* An accepted connection is gone. Called once, from the loop, never
 	 * from inside another ipc_* call. */
 	void (*disconnect)(void *arg, struct ipc_conn *c);
+	/* Optional (flow control, see flow_high_bytes): c's unsent events went
+	 * over flow_high_bytes (on), or back to flow_low_bytes, or c stopped
+	 * reading for flow_stall_ms, or c is closing (off). Every on is
+	 * followed by exactly one off. May be called from inside
+	 * ipc_send_event, so it must only record the change. */
+	void (*congestion)(void *arg, struct ipc_conn *c, bool on);
 };
 
 struct ipc_server_config {
@@ -66,6 +72,12 @@ struct ipc_server_config {
 	size_t allow_count;
 	size_t max_backlog; /* unsent bytes per connection before disconnecting it */
 	size_t max_conns;   /* 0: IPC_DEFAULT_MAX_CONNS */
+	/* Flow control: 0 flow_high_bytes turns it off. A client that accepts
+	 * no event byte for flow_stall_ms while over the high mark is taken for
+	 * one that stopped dispatching: it stops counting as congested and is
+	 * left to reach max_backlog. */
+	size_t flow_high_bytes, flow_low_bytes;
+	unsigned flow_stall_ms;
 	ipc_log_fn log;
 	void *log_ctx;
 };
@@ -108,6 +120,8 @@ struct ipc_server_stats {
 	uint64_t refused_full;
 	uint64_t bad_frames;
 	uint64_t backlog_drops;
+	uint64_t congested; /* times a connection went over flow_high_bytes */
+	uint64_t stalled;   /* ... and stopped reading while over it */
 	size_t conns;
 };
 void ipc_server_stats(const struct ipc_server *s, struct ipc_server_stats *out);

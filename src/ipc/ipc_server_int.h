@@ -38,6 +38,10 @@ struct ipc_conn {
 	struct ipc_outq rq, eq;
 	uint32_t ep_fd_events, ep_ev_events; /* what is registered with the loop */
 	struct dloop_timer timer;
+	/* flow control: over the high mark (until the low mark), not reading */
+	bool congested, stalled, flow_counted;
+	uint64_t ev_sent_bytes, ev_seen_bytes; /* progress seen by the stall check */
+	struct dloop_timer flow_timer;
 	int close_level;
 	char close_reason[112];
 	void *data;
@@ -71,6 +75,9 @@ int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct 
 		   unsigned n);
 void ipc_outq_free(struct ipc_outq *q);
 void ipc_conn_process(struct ipc_conn *c);
+void ipc_flow_queued(struct ipc_conn *c);
+void ipc_flow_written(struct ipc_conn *c, size_t bytes);
+void ipc_flow_stop(struct ipc_conn *c);
 
 /* ipc_server.c */
 void ipc_conn_hello(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *body, size_t len);

@@ -120,12 +120,16 @@ int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct 
 		ipc_conn_close(c, 1, "out of memory queueing output");
 		return -ENOBUFS;
 	}
+	if (q == &c->eq)
+		ipc_flow_queued(c);
 	ipc_conn_update_events(c);
 	return 0;
 }
 
 void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q)
 {
+	size_t written = 0;
+
 	while (q->head && !c->closing) {
 		struct ipc_chunk *k = q->head;
 		ssize_t r =
@@ -140,6 +144,7 @@ void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q)
 		}
 		k->off += (size_t)r;
 		q->bytes -= (size_t)r;
+		written += (size_t)r;
 		if (k->off == k->len) {
 			q->head = k->next;
 			if (!q->head)
@@ -147,6 +152,8 @@ void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q)
 			free(k);
 		}
 	}
+	if (q == &c->eq)
+		ipc_flow_written(c, written);
 	if (c->drain_close && !c->rq.bytes) {
 		ipc_conn_close(c, 3, "refused connection answered");
 		return;

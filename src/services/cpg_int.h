@@ -107,6 +107,15 @@ struct cpg_svc {
 	size_t njl;
 	/* flow control */
 	bool ring_blocked;
+	/* Slow receivers (cpg_flow.c): local connections over the high mark,
+	 * what we last multicast about them, and per member of the ring
+	 * (parallel to members) whether it reported congestion. */
+	size_t flow_local;
+	bool flow_announced;
+	uint8_t *flow_node;
+	size_t flow_nodes;
+	struct dloop_timer flow_timer;
+	uint64_t flow_blocked_count; /* times local multicasts were held for it */
 	struct cpg_pending_leave *pl;
 	size_t npl, cap_pl;
 	/* scratch for encoding events */
@@ -157,6 +166,13 @@ int cpg_queue_leave(struct cpg_svc *s, const struct cpg_ipc_name *group, uint32_
 		    uint32_t conn);
 void cpg_kick_waiting(struct cpg_svc *s);
 struct cpg_conn *cpg_conn_find(struct cpg_svc *s, uint32_t id);
+bool cpg_ring_busy(const struct cpg_svc *s);
+/* cpg_flow.c: back-pressure from slow receivers, cluster-wide */
+void cpg_flow_congestion(void *arg, struct ipc_conn *ic, bool on);
+bool cpg_flow_blocked(const struct cpg_svc *s);
+void cpg_flow_update(struct cpg_svc *s);
+void cpg_flow_deliver(struct cpg_svc *s, uint32_t sender, const struct cpg_msg *m);
+int cpg_flow_new_ring(struct cpg_svc *s, size_t nmembers);
 /* cpg_iter.c */
 enum ipc_req_rc cpg_req_iter(struct cpg_svc *s, struct cpg_conn *c, const struct ipc_hdr *h,
 			     const uint8_t *body, size_t len);

@@ -166,6 +166,11 @@ enum cpg_msg_err cpg_msg_decode(const uint8_t *b, size_t len, struct cpg_msg *m)
 		m->jl_flags = b1;
 		e = b2 || b3 ? CPG_MSG_ERR_FIELD : decode_jl(&r, m);
 		break;
+	case CPG_MSG_FLOW:
+		m->flow_flags = b1;
+		e = b1 & ~CPG_FLOW_CONGESTED || b2 || b3 || r.off != r.len ? CPG_MSG_ERR_FIELD :
+									     CPG_MSG_OK;
+		break;
 	default:
 		e = CPG_MSG_ERR_TYPE;
 	}
@@ -242,4 +247,14 @@ size_t cpg_msg_jl_entry_encode(uint8_t *b, size_t cap, const struct cpg_jl_entry
 	put_u32(b, e->pid);
 	put_u32(b + 4, e->conn);
 	return 8 + put_name(b + 8, &e->group);
+}
+
+size_t cpg_msg_flow_encode(uint8_t *b, size_t cap, uint8_t flags)
+{
+	if (cap < CPG_MSG_FLOW_LEN)
+		return 0;
+	b[0] = CPG_MSG_FLOW;
+	b[1] = flags;
+	b[2] = b[3] = 0;
+	return CPG_MSG_FLOW_LEN;
 }

@@ -7,6 +7,8 @@
  *   MCAST     u8 type=3, u8 guarantee, u8 frag, u8 0, u32 pid, u32 conn, u32 total, name, data
  *   JOINLIST  u8 type=4, u8 flags (LAST 1), u16 0, u32 ring rep, u64 ring seq, u32 count,
  *             count x (u32 pid, u32 conn, name)
+ *   FLOW      u8 type=5, u8 flags (CONGESTED 1), u16 0: the sender's clients are
+ *             (or are no longer) behind; see cpg_flow.c
  *
  * A name is u8 length (<= 128) and that many bytes. conn is the sending
  * node's id for the client connection: it tells the sender which of its
@@ -25,7 +27,11 @@ enum cpg_msg_type {
 	CPG_MSG_LEAVE = 2,
 	CPG_MSG_MCAST = 3,
 	CPG_MSG_JOINLIST = 4,
+	CPG_MSG_FLOW = 5,
 };
+
+#define CPG_FLOW_CONGESTED 0x1u
+#define CPG_MSG_FLOW_LEN 4u
 
 #define CPG_JL_LAST 0x1u
 /* Largest head of an MCAST (everything before the data). */
@@ -49,6 +55,8 @@ struct cpg_msg {
 	uint32_t ring_rep;
 	uint64_t ring_seq;
 	uint32_t jl_count;
+	/* FLOW */
+	uint8_t flow_flags;
 };
 
 struct cpg_jl_entry {
@@ -82,5 +90,6 @@ size_t cpg_msg_mcast_head_encode(uint8_t *b, size_t cap, uint8_t guarantee, uint
 size_t cpg_msg_jl_head_encode(uint8_t *b, size_t cap, uint8_t flags, uint32_t rep, uint64_t seq,
 			      uint32_t count);
 size_t cpg_msg_jl_entry_encode(uint8_t *b, size_t cap, const struct cpg_jl_entry *e);
+size_t cpg_msg_flow_encode(uint8_t *b, size_t cap, uint8_t flags);
 
 #endif

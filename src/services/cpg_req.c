@@ -17,7 +17,7 @@ struct cpg_conn *cpg_conn_find(struct cpg_svc *s, uint32_t id)
 	return NULL;
 }
 
-static bool ring_busy(const struct cpg_svc *s)
+bool cpg_ring_busy(const struct cpg_svc *s)
 {
 	return s->syncing || s->ring_blocked || !s->have_ring;
 }
@@ -52,7 +52,7 @@ void cpg_flush_pending_leaves(struct cpg_svc *s)
 {
 	size_t done = 0;
 
-	while (done < s->npl && !ring_busy(s)) {
+	while (done < s->npl && !cpg_ring_busy(s)) {
 		struct cpg_pending_leave *p = &s->pl[done];
 
 		if (send_joinleave(s, CPG_MSG_LEAVE, 5, p->pid, p->conn, &p->group))
@@ -68,7 +68,7 @@ void cpg_flush_pending_leaves(struct cpg_svc *s)
 int cpg_queue_leave(struct cpg_svc *s, const struct cpg_ipc_name *group, uint32_t pid,
 		    uint32_t conn)
 {
-	if (!s->npl && !ring_busy(s) && !send_joinleave(s, CPG_MSG_LEAVE, 5, pid, conn, group))
+	if (!s->npl && !cpg_ring_busy(s) && !send_joinleave(s, CPG_MSG_LEAVE, 5, pid, conn, group))
 		return 0;
 	if (s->npl == s->cap_pl) {
 		size_t cap = s->cap_pl ? s->cap_pl * 2 : 16;
@@ -132,7 +132,7 @@ static enum ipc_req_rc req_join(struct cpg_svc *s, struct cpg_conn *c, const str
 	for (struct cpg_conn *o = s->conns; o; o = o->next)
 		if (o->pid == c->pid && o->intent_joined && cpg_name_eq(&o->intent_group, &name))
 			return respond(c, h, -EEXIST);
-	if (pending_leave(s, c->pid, &name) || ring_busy(s))
+	if (pending_leave(s, c->pid, &name) || cpg_ring_busy(s))
 		return respond(c, h, -EAGAIN);
 	c->intent_joined = true;
 	c->intent_group = name;
@@ -154,7 +154,7 @@ static enum ipc_req_rc req_leave(struct cpg_svc *s, struct cpg_conn *c, const st
 		return respond(c, h, rc);
 	if (!c->intent_joined || !cpg_name_eq(&name, &c->intent_group))
 		return respond(c, h, -ENOENT);
-	if (ring_busy(s))
+	if (cpg_ring_busy(s))
 		return respond(c, h, -EAGAIN);
 	rc = send_joinleave(s, CPG_MSG_LEAVE, 2, c->pid, c->id, &name);
 	if (!rc) {
@@ -193,8 +193,10 @@ static enum ipc_req_rc mcast_async(struct cpg_svc *s, struct cpg_conn *c,
 
 	if (!c->intent_joined)
 		return malformed(c, "multicast without a group");
-	if (ring_busy(s))
+	if (cpg_ring_busy(s) || cpg_flow_blocked(s)) {
+		s->flow_blocked_count += !cpg_ring_busy(s);
 		return mcast_later(c);
+	}
 	mcast_head(c, m, head, iov);
 	rc = cpg_send(s, iov, 2, m->guarantee == 3 ? TOTEM_SAFE : TOTEM_AGREED);
 	if (rc == -EAGAIN)
@@ -225,7 +227,9 @@ static enum ipc_req_rc req_mcast(struct cpg_svc *s, struct cpg_conn *c, const st
 	}
 	if (!first && !c->frag_active)
 		return respond(c, h, -EINVAL);
-	if (ring_busy(s))
+	/* A message already started waits for slow receivers too: its
+	 * remaining fragments would only deepen their backlog. */
+	if (cpg_ring_busy(s) || cpg_flow_blocked(s))
 		return first ? respond(c, h, -EAGAIN) : mcast_later(c);
 	mcast_head(c, &m, head, iov);
 	if (first)
@@ -319,7 +323,8 @@ enum ipc_req_rc cpg_req_handle(struct cpg_svc *s, struct cpg_conn *c, const stru
 		return req_u32(c, h, len, s->host.my_nodeid);
 	case CPG_IPC_FLOW:
 		return req_u32(c, h, len,
-			       s->ring_blocked || ipc_conn_backlog(c->ipc) > s->backlog_max / 2);
+			       s->ring_blocked || cpg_flow_blocked(s) ||
+				       ipc_conn_backlog(c->ipc) > s->backlog_max / 2);
 	case CPG_IPC_ITER:
 		return cpg_req_iter(s, c, h, body, len);
 	default:

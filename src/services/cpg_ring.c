@@ -127,6 +127,9 @@ void cpg_svc_deliver(struct cpg_svc *s, uint32_t sender, enum totem_guarantee g,
 		case CPG_MSG_JOINLIST:
 			cpg_sync_joinlist(s, sender, &m);
 			break;
+		case CPG_MSG_FLOW:
+			cpg_flow_deliver(s, sender, &m);
+			break;
 		}
 	}
 	if (sender == s->host.my_nodeid)
@@ -222,6 +225,8 @@ void cpg_svc_confchg(struct cpg_svc *s, enum totem_confchg_type type, struct tot
 	s->nmembers = nmembers;
 	s->ring = ring;
 	s->have_ring = true;
+	if (cpg_flow_new_ring(s, nmembers))
+		CPG_LOG(s, 0, "out of memory: congestion of other nodes ignored");
 	/* A regular configuration may come without a transitional one first
 	 * (the first ring): members of nodes not in it are gone as well. */
 	drop_lost_nodes(s, members, nmembers);
@@ -234,5 +239,5 @@ void cpg_svc_flow(struct cpg_svc *s)
 	cpg_sync_try_send(s);
 	cpg_flush_pending_leaves(s);
 	if (!s->ring_blocked)
-		cpg_kick_waiting(s);
+		cpg_flow_update(s);
 }

@@ -6,6 +6,13 @@
 #include "services/cpg_int.h"
 
 #define CPG_DEFAULT_BACKLOG (64u << 20)
+/* Flow control marks, as fractions of the backlog limit: the high mark
+ * leaves room for what the ring still delivers after senders are told
+ * to stop (docs/testing-limits.md), the low mark keeps a receiver busy
+ * while they start again. */
+#define CPG_FLOW_HIGH_DIV 8u
+#define CPG_FLOW_LOW_DIV 32u
+#define CPG_FLOW_STALL_MS 2000u
 
 _Static_assert(CPG_IPC_SERVICE_ID == SVC_CPG, "libcpg and the daemon disagree on the service id");
 
@@ -78,6 +85,7 @@ static const struct ipc_server_ops cpg_ipc_ops = {
 	.connect = op_connect,
 	.request = op_request,
 	.disconnect = op_disconnect,
+	.congestion = cpg_flow_congestion,
 };
 
 static int start_ipc(struct cpg_svc *s, const struct services_config *cfg)
@@ -89,6 +97,9 @@ static int start_ipc(struct cpg_svc *s, const struct services_config *cfg)
 		.service_id = SVC_CPG,
 		.allow_count = cfg->allow_count,
 		.max_backlog = s->backlog_max,
+		.flow_high_bytes = s->backlog_max / CPG_FLOW_HIGH_DIV,
+		.flow_low_bytes = s->backlog_max / CPG_FLOW_LOW_DIV,
+		.flow_stall_ms = CPG_FLOW_STALL_MS,
 		.log = s->host.log,
 		.log_ctx = s->host.ctx,
 	};
@@ -126,6 +137,7 @@ int cpg_svc_create(const struct svc_host *host, const struct services_config *cf
 	s->backlog_max =
 		cfg->client_buffer_max_bytes ? cfg->client_buffer_max_bytes : CPG_DEFAULT_BACKLOG;
 	s->syncing = true; /* no ring yet */
+	s->flow_timer.deadline_us = UINT64_MAX;
 	rc = cpg_groups_init(&s->groups);
 	if (!rc)
 		rc = start_ipc(s, cfg);
@@ -148,6 +160,8 @@ void cpg_svc_destroy(struct cpg_svc *s)
 	if (!s)
 		return;
 	ipc_server_destroy(s->ipc);
+	if (s->flow_timer.registered)
+		dloop_timer_del(s->host.loop, &s->flow_timer);
 	while (s->conns) {
 		struct cpg_conn *c = s->conns;
 
@@ -158,6 +172,7 @@ void cpg_svc_destroy(struct cpg_svc *s)
 	cpg_groups_free(&s->groups);
 	free(s->members);
 	free(s->trans);
+	free(s->flow_node);
 	free(s->pl);
 	free(s->scratch);
 	free(s->addrs);

@@ -320,5 +320,5 @@ void cpg_sync_joinlist(struct cpg_svc *s, uint32_t sender, const struct cpg_msg 
 		(unsigned long long)s->ring.seq, s->groups.count);
 	cpg_emit_totem(s, NULL);
 	cpg_flush_pending_leaves(s);
-	cpg_kick_waiting(s);
+	cpg_flow_update(s); /* says our congestion again, kicks the waiting */
 }

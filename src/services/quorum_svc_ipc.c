@@ -420,8 +420,8 @@ static void on_disconnect(void *arg, struct ipc_conn *conn)
 	forget(arg, ipc_conn_data(conn));
 }
 
-static const struct ipc_server_ops quorum_ops = { connect_quorum, on_request, on_disconnect };
-static const struct ipc_server_ops vq_ops = { connect_vq, on_request, on_disconnect };
+static const struct ipc_server_ops quorum_ops = { connect_quorum, on_request, on_disconnect, NULL };
+static const struct ipc_server_ops vq_ops = { connect_vq, on_request, on_disconnect, NULL };
 
 static int start_one(struct quorum_svc *qs, const struct services_config *cfg, bool vq,
 		     struct ipc_server **out)

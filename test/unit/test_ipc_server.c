@@ -94,7 +94,7 @@ static void toy_disconnect(void *arg, struct ipc_conn *c)
 	atomic_fetch_add(&t->disconnects, 1);
 }
 
-static const struct ipc_server_ops toy_ops = { toy_connect, toy_request, toy_disconnect };
+static const struct ipc_server_ops toy_ops = { toy_connect, toy_request, toy_disconnect, NULL };
 
 static void stop_cb(void *arg, int fd, uint32_t events)
 {
