@@ -5,7 +5,9 @@
 #   make check          deps, gcc + ASan/UBSan + clang builds, all tests
 #   make install        cmake --install build (PREFIX, DESTDIR honoured)
 #   make demo           scripts/demo.sh (once the daemon exists)
-#   make soak           test/sim/soak.sh     make bench   bench/run.sh
+#   make soak           test/sim/soak.sh, then test/system/soak_daemon.sh
+#   make soak-daemon    only the daemon soak (SOAK_SECONDS, default 600)
+#   make bench          bench/run.sh
 #   make bench-compare  bench/compare.sh     make fuzz    test/fuzz/run.sh
 #   make format / format-check / clean
 #
@@ -77,7 +79,7 @@ check-build-clang:
 # ctest output is kept in <dir>/ctest-check.log so `check` can total the counts.
 check-test:
 	@rm -f $(BUILD)/ctest-check.log
-	set -o pipefail; ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) \
+	set -o pipefail; ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE soak \
 		| tee $(BUILD)/ctest-check.log
 
 check-test-san:
@@ -130,6 +132,13 @@ demo: check-deps
 
 soak: all
 	$(call run_script,test/sim/soak.sh,the simulator soak arrives with the simulator)
+	@$(MAKE) --no-print-directory soak-daemon
+
+# Real daemons: scale (10,000 clients and groups), memory over SOAK_SECONDS
+# (default 600) of load, valgrind memcheck. ARGS go to the simulator soak only.
+.PHONY: soak-daemon
+soak-daemon: all
+	BUILD_DIR="$(CURDIR)/$(BUILD)" bash test/system/soak_daemon.sh
 
 bench: all
 	$(call run_script,bench/run.sh,benchmarks arrive with the daemon)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -295,6 +296,34 @@ static void realtime(struct daemon *d)
 			    strerror(errno));
 }
 
+/* Every client costs two descriptors, and distributions start services
+ * with a soft limit of 1024: take the whole hard limit, and as root (who
+ * may) lift a hard limit under DAEMON_MIN_FILES up to it. The IPC servers
+ * size their client limits from the result. */
+#define DAEMON_MIN_FILES 65536u
+
+static void raise_fd_limit(struct daemon *d)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	want = rl;
+	if (want.rlim_max != RLIM_INFINITY && want.rlim_max < DAEMON_MIN_FILES)
+		want.rlim_max = DAEMON_MIN_FILES;
+	want.rlim_cur = want.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want)) {
+		want = rl;
+		want.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want))
+			want = rl;
+	}
+	dlog_printf(&d->log, want.rlim_cur < 4096 ? DLOG_WARN : DLOG_NOTICE, "MAIN",
+		    "file descriptor limit %llu (was %llu, hard %llu)",
+		    (unsigned long long)want.rlim_cur, (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)want.rlim_max);
+}
+
 /* Tell systemd we are up, when started as Type=notify. */
 static void notify_ready(void)
 {
@@ -329,6 +358,7 @@ int daemon_setup(struct daemon *d)
 	snprintf(d->ipc_name, sizeof(d->ipc_name), "%s",
 		 d->opt.ipc_name ? d->opt.ipc_name :
 				   (getenv("COHORT_IPC") ? getenv("COHORT_IPC") : "cohort"));
+	raise_fd_limit(d);
 	if (dloop_create(&d->loop) || setup_signals(d) || setup_net(d) || setup_totem(d) ||
 	    setup_services(d))
 		return -1;

@@ -215,6 +215,25 @@ static int send_some(struct ipcc *c, struct iovec *iov, unsigned n)
 	return send_all(c, iov, n);
 }
 
+/* A frame once begun must be finished, blocking if need be; one that does
+ * not fit the socket's free room is better refused (-EAGAIN) so the caller
+ * can dispatch and retry: that is how a daemon holding our multicasts for
+ * slow receivers turns into CS_ERR_TRY_AGAIN for large messages too. An
+ * empty socket takes any frame (one larger than the buffer never fits). */
+static bool frame_fits(const struct ipcc *c, const struct iovec *iov, unsigned n)
+{
+	int queued = 0, cap = 0;
+	socklen_t l = sizeof(cap);
+	size_t total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (ioctl(c->fd, SIOCOUTQ, &queued) || queued <= 0 ||
+	    getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &cap, &l) || cap <= 0)
+		return true;
+	return (size_t)queued + total <= (size_t)cap;
+}
+
 int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
 	      unsigned n)
 {
@@ -230,7 +249,7 @@ int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 		return -ENOMEM;
 	ipc_put_u32(head + 8, 0);
 	pthread_mutex_lock(&c->req_lock);
-	err = send_some(c, iov, n + 1);
+	err = frame_fits(c, iov, n + 1) ? send_some(c, iov, n + 1) : -EAGAIN;
 	if (err && atomic_load(&c->shut))
 		err = -ESHUTDOWN;
 	else if (err && err != -EAGAIN)

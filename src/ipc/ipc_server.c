@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +20,11 @@
 
 #define IPC_EVENT_SNDBUF (4 << 20)
 #define IPC_ACCEPT_BUDGET 64
+/* Connections over max_conns kept just long enough to refuse their hello. */
+#define IPC_REFUSING_MAX 16
+/* What ipc_server_create leaves to everything else when it sizes max_conns
+ * from RLIMIT_NOFILE (two descriptors per client). */
+#define IPC_FD_RESERVE 256
 
 bool ipc_access_allowed(const struct ipc_allow *allow, size_t n, uid_t self, uid_t uid, gid_t gid)
 {
@@ -83,6 +89,7 @@ static void conn_free(struct ipc_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->stats.conns--;
+	s->refusing -= c->over_limit;
 	dloop_del_fd(s->loop, c->fd);
 	close(c->fd);
 	if (c->evfd >= 0) {
@@ -255,6 +262,13 @@ void ipc_conn_hello(struct ipc_conn *c, const struct ipc_hdr *h, const uint8_t *
 		ipc_conn_close(c, 1, "malformed hello");
 		return;
 	}
+	if (c->over_limit || c->fd_lost) {
+		s->stats.refused_full++;
+		IPC_LOG(s, 1, "refused client pid %ld: %s", (long)c->cred.pid,
+			c->over_limit ? "too many clients" : "out of file descriptors");
+		hello_refuse(c, h, -EMFILE);
+		return;
+	}
 	if (!c->allowed) {
 		s->stats.refused_access++;
 		IPC_LOG(s, 1, "refused client pid %ld uid %ld gid %ld: not allowed (uidgid)",
@@ -292,9 +306,10 @@ static void accept_one(struct ipc_server *s, int fd)
 	socklen_t l = sizeof(cr);
 	struct ipc_conn *c;
 
-	if (s->stats.conns >= s->cfg.max_conns) {
+	bool over = s->stats.conns - s->refusing >= s->cfg.max_conns;
+
+	if (over && s->refusing >= IPC_REFUSING_MAX) {
 		s->stats.refused_full++;
-		IPC_LOG(s, 1, "refused a client: %zu connections already", s->stats.conns);
 		close(fd);
 		return;
 	}
@@ -306,6 +321,8 @@ static void accept_one(struct ipc_server *s, int fd)
 	}
 	c->srv = s;
 	c->fd = fd;
+	c->over_limit = over;
+	s->refusing += over;
 	c->evfd = c->passed_fd = -1;
 	c->cred = (struct ipc_creds){ .pid = cr.pid, .uid = cr.uid, .gid = cr.gid };
 	c->allowed = ipc_access_allowed(s->allow, s->cfg.allow_count, s->self_uid, cr.uid, cr.gid);
@@ -313,6 +330,7 @@ static void accept_one(struct ipc_server *s, int fd)
 	c->timer.deadline_us = UINT64_MAX;
 	c->flow_timer.deadline_us = UINT64_MAX;
 	if (dloop_add_fd(s->loop, fd, EPOLLIN, conn_fd_cb, c)) {
+		s->refusing -= over;
 		free(c);
 		close(fd);
 		return;
@@ -326,6 +344,42 @@ static void accept_one(struct ipc_server *s, int fd)
 	s->stats.accepted++;
 }
 
+/* Out of descriptors, the pending connection would keep the listening
+ * socket readable and the loop spinning: give up the spare descriptor to
+ * accept it and close it at once (the client sees the connection closed),
+ * then take the spare back. Logged at powers of two. */
+static bool shed_one(struct ipc_server *s, int lfd)
+{
+	int cfd;
+
+	if (s->spare_fd < 0)
+		return false;
+	close(s->spare_fd);
+	cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd >= 0)
+		close(cfd);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (cfd < 0)
+		return false;
+	s->stats.refused_fds++;
+	if ((s->stats.refused_fds & (s->stats.refused_fds - 1)) == 0)
+		IPC_LOG(s, 1, "out of file descriptors: %llu client(s) refused so far",
+			(unsigned long long)s->stats.refused_fds);
+	return true;
+}
+
+/* Two descriptors per client, from what the process may open. */
+static size_t conns_for_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return IPC_DEFAULT_MAX_CONNS;
+	if (rl.rlim_cur < 2 * IPC_FD_RESERVE)
+		return rl.rlim_cur / 4;
+	return (rl.rlim_cur - IPC_FD_RESERVE) / 2;
+}
+
 static void listen_cb(void *arg, int fd, uint32_t events)
 {
 	struct ipc_server *s = arg;
@@ -336,6 +390,8 @@ static void listen_cb(void *arg, int fd, uint32_t events)
 
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && shed_one(s, fd))
 				continue;
 			if (errno != EAGAIN)
 				IPC_LOG(s, 1, "accept on %s: %s", s->name, strerror(errno));
@@ -383,7 +439,8 @@ int ipc_server_create(struct dloop *loop, const struct ipc_server_config *cfg,
 	s->lfd = -1;
 	s->self_uid = geteuid();
 	if (!s->cfg.max_conns)
-		s->cfg.max_conns = IPC_DEFAULT_MAX_CONNS;
+		s->cfg.max_conns = conns_for_fd_limit();
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (cfg->allow_count) {
 		s->allow = calloc(cfg->allow_count, sizeof(*s->allow));
 		if (!s->allow) {
@@ -417,6 +474,8 @@ void ipc_server_destroy(struct ipc_server *s)
 		dloop_del_fd(s->loop, s->lfd);
 		close(s->lfd);
 	}
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	free(s->allow);
 	free(s);
 }

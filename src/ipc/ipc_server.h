@@ -71,7 +71,7 @@ struct ipc_server_config {
 	const struct ipc_allow *allow;
 	size_t allow_count;
 	size_t max_backlog; /* unsent bytes per connection before disconnecting it */
-	size_t max_conns;   /* 0: IPC_DEFAULT_MAX_CONNS */
+	size_t max_conns;   /* 0: from RLIMIT_NOFILE (two fds per client) */
 	/* Flow control: 0 flow_high_bytes turns it off. A client that accepts
 	 * no event byte for flow_stall_ms while over the high mark is taken for
 	 * one that stopped dispatching: it stops counting as congested and is
@@ -117,7 +117,8 @@ void ipc_conn_close(struct ipc_conn *c, int level, const char *reason);
 struct ipc_server_stats {
 	uint64_t accepted;
 	uint64_t refused_access;
-	uint64_t refused_full;
+	uint64_t refused_full; /* over max_conns, or the passed fd was lost */
+	uint64_t refused_fds;  /* accepted and closed at once: out of descriptors */
 	uint64_t bad_frames;
 	uint64_t backlog_drops;
 	uint64_t congested; /* times a connection went over flow_high_bytes */

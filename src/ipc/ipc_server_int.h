@@ -31,6 +31,8 @@ struct ipc_conn {
 	bool closing;	  /* close scheduled */
 	bool paused;	  /* handler asked to stop reading (RETRY/HOLD) */
 	bool drain_close; /* close once the responses are written (refused hello) */
+	bool over_limit;  /* accepted only to refuse its hello: too many clients */
+	bool fd_lost;	  /* the passed fd could not be installed (out of fds) */
 	bool timer_armed;
 	int passed_fd; /* fd received with the hello, until the hello completes */
 	uint8_t *in;
@@ -58,6 +60,8 @@ struct ipc_server {
 	uid_t self_uid;
 	uint32_t next_id;
 	struct ipc_conn *conns;
+	size_t refusing; /* over_limit connections */
+	int spare_fd;	 /* given up to accept-and-close when out of fds */
 	struct ipc_server_stats stats;
 };
 

@@ -44,6 +44,9 @@ cs_error_t cslib_error(int err)
 		return CS_ERR_TIMEOUT;
 	case -EPROTONOSUPPORT:
 		return CS_ERR_VERSION;
+	case -EMFILE: /* the daemon's or our own descriptors, or its client limit */
+	case -ENFILE:
+		return CS_ERR_NO_RESOURCES;
 	default:
 		/* -ECONNREFUSED, -ECONNRESET, -EPIPE, -EPROTO...: no daemon. */
 		return CS_ERR_LIBRARY;
