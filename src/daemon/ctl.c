@@ -157,6 +157,9 @@ static size_t reply_stats(struct daemon *d, char *out, size_t cap)
 	kv(&b, "ipc.refused", sv.ipc_refused);
 	kv(&b, "ipc.bad_frames", sv.ipc_bad_frames);
 	kv(&b, "ipc.backlog_drops", sv.ipc_backlog_drops);
+	kv(&b, "ipc.flow_congested", sv.ipc_congested);
+	kv(&b, "ipc.flow_stalled", sv.ipc_stalled);
+	kv(&b, "cpg.senders_held", sv.cpg_senders_held);
 	kv(&b, "daemon.pending_bytes", d->pending.len - d->pending.head);
 	kv(&b, "cpg.groups", sv.cpg_groups);
 	kv(&b, "quorum.provider", sv.quorum_provider);

@@ -84,9 +84,11 @@ void services_add_ipc_stats(struct services_stats *out, const struct ipc_server 
 	ipc_server_stats(srv, &st);
 	out->ipc_conns += st.conns;
 	out->ipc_accepted += st.accepted;
-	out->ipc_refused += st.refused_access + st.refused_full;
+	out->ipc_refused += st.refused_access + st.refused_full + st.refused_fds;
 	out->ipc_bad_frames += st.bad_frames;
 	out->ipc_backlog_drops += st.backlog_drops;
+	out->ipc_congested += st.congested;
+	out->ipc_stalled += st.stalled;
 }
 
 void services_get_stats(const struct services *s, struct services_stats *out)

@@ -76,6 +76,9 @@ struct services_stats {
 	uint64_t ipc_refused;	     /* refused: not allowed or table full */
 	uint64_t ipc_bad_frames;     /* malformed requests (client disconnected) */
 	uint64_t ipc_backlog_drops;  /* clients cut off for not reading their events */
+	uint64_t ipc_congested;	     /* times a client went over the flow-control high mark */
+	uint64_t ipc_stalled;	     /* ... and then read nothing for the stall time */
+	bool cpg_senders_held;	     /* multicasts held now for slow receivers */
 	size_t cpg_groups;	     /* groups with members anywhere in the ring */
 	bool quorum_provider;	     /* votequorum configured */
 	bool quorate;		     /* always true without a provider */

@@ -215,6 +215,8 @@ def test_nodispatch(base):
         r = result(rx, 60)
         i = result(idle, 60)
         log = cl.log(0)
+        stats = dict(ln.split(" ", 1) for ln in (T.ctl(cl.ipc(0), "stats") or "").splitlines()
+                     if " " in ln)
     print(s["text"])
     print(r["text"])
     print(i["text"])
@@ -223,7 +225,11 @@ def test_nodispatch(base):
     stalled = re.search(r"read nothing for (\d+) ms with (\d+) bytes queued", log)
     figure("nodispatch_stalled_after", "%s ms, %s bytes" % stalled.groups() if stalled else "none")
     figure("nodispatch_sender_msgs_s", s.get("own_msgs_s"))
+    figure("nodispatch_stats", " ".join("%s=%s" % (k, stats.get(k)) for k in (
+        "ipc.flow_congested", "ipc.flow_stalled", "ipc.backlog_drops", "cpg.senders_held")))
     check(i.get("cut") == "1", "the idle client was not cut off: %s" % i["text"])
+    check(int(stats.get("ipc.flow_stalled", 0)) >= 1 and stats.get("cpg.senders_held") == "0",
+          "stats after the cut-off: %s" % stats)
     check(m and int(m.group(1)) == 64 * MiB, "cut off for another reason")
     check(s["rc"] == 0 and r["rc"] == 0 and r.get("complete") == "1",
           "sender or receiver failed")
