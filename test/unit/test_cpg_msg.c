@@ -104,9 +104,32 @@ static void test_joinlist(void)
 	CHECK(cpg_msg_jl_entry_encode(b, 10, &e) == 0);
 }
 
+/* FLOW: 4 bytes, one known flag, nothing after. */
+static void test_flow(void)
+{
+	uint8_t b[8];
+	struct cpg_msg m;
+	size_t n = cpg_msg_flow_encode(b, sizeof(b), CPG_FLOW_CONGESTED);
+
+	CHECK(n == CPG_MSG_FLOW_LEN && b[0] == CPG_MSG_FLOW);
+	CHECK(cpg_msg_decode(b, n, &m) == CPG_MSG_OK && m.flow_flags == CPG_FLOW_CONGESTED);
+	n = cpg_msg_flow_encode(b, sizeof(b), 0);
+	CHECK(cpg_msg_decode(b, n, &m) == CPG_MSG_OK && m.flow_flags == 0);
+	CHECK(cpg_msg_decode(b, n - 1, &m) == CPG_MSG_ERR_SHORT);
+	b[4] = 0;
+	CHECK(cpg_msg_decode(b, n + 1, &m) == CPG_MSG_ERR_FIELD); /* trailing */
+	b[1] = 2;
+	CHECK(cpg_msg_decode(b, n, &m) == CPG_MSG_ERR_FIELD); /* unknown flag */
+	b[1] = 0;
+	b[3] = 1;
+	CHECK(cpg_msg_decode(b, n, &m) == CPG_MSG_ERR_FIELD); /* reserved */
+	CHECK(cpg_msg_flow_encode(b, 3, 0) == 0);
+}
+
 int main(void)
 {
 	test_joinleave();
+	test_flow();
 	test_mcast();
 	test_joinlist();
 	printf("cpg_msg: all tests passed\n");
