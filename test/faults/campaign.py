@@ -7,7 +7,7 @@ RING_BOUND seconds; at the end check_logs.py checks the clients' logs for extend
 virtual synchrony and lost messages.
 
 usage: campaign.py [--build DIR] [--short] [--scenarios N] [--duration S] [--seed N]
-                   [--rate R] [--keep DIR]
+                   [--rate R] [--big N] [--only KIND,...] [--hold S] [--keep DIR]
 
 --short is the ctest run (every fault once, bounded at ~80 s); otherwise the campaign
 runs the single faults and then random mixes until N scenarios or S seconds. Exit 0
@@ -43,12 +43,13 @@ SETTLE = 1.0  # quiet time after recovery in which no ring may form
 
 
 class Campaign:
-    def __init__(self, lab, build, rate, logdir):
+    def __init__(self, lab, build, rate, logdir, big=0):
         self.lab = lab
         self.n = lab.n
         self.c = CohortLab(lab, build_dir=build)
         self.client_bin = os.path.join(build, "test/system/fault_client")
         self.rate = rate
+        self.big = big
         self.logdir = logdir
         self.clients = [None] * self.n  # the current client of each node
         self.all_clients = []
@@ -105,7 +106,7 @@ class Campaign:
     def start_client(self, i):
         self.nclients += 1
         log = os.path.join(self.logdir, "client-%02d-n%d.log" % (self.nclients, i + 1))
-        env = dict(os.environ, COHORT_IPC=self.c.ipc(i))
+        env = dict(os.environ, COHORT_IPC=self.c.ipc(i), FAULT_CLIENT_BIG=str(self.big))
         self.clients[i] = self.lab.popen(i, [self.client_bin, log, str(self.rate)] + GROUPS, env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         self.all_clients.append(self.clients[i])
@@ -226,6 +227,9 @@ class Campaign:
 
 def plan(args, rng):
     """The scenarios to run: lists of faults."""
+    if args.only:
+        kinds = args.only.split(",")
+        return [[faults.by_kind(rng.choice(kinds), rng)] for _ in range(args.scenarios)]
     singles = [[f] for f in faults.single_faults()]
     if args.short:
         return singles
@@ -245,7 +249,7 @@ def run(args):
     records = []
     end = time.monotonic() + args.duration
     with Lab(NODES) as lab:
-        cp = Campaign(lab, args.build, args.rate, logdir)
+        cp = Campaign(lab, args.build, args.rate, logdir, args.big)
         t = cp.ensure()
         if t is None:
             print("FAIL: 5 daemons did not form one ring")
@@ -286,6 +290,9 @@ def main():
     ap.add_argument("--duration", type=int, default=int(os.environ.get("FAULTS_DURATION", "900")))
     ap.add_argument("--seed", type=int, default=int(os.environ.get("FAULTS_SEED", str(int(time.time()) % 100000))))
     ap.add_argument("--rate", type=int, default=int(os.environ.get("FAULTS_RATE", "50")))
+    ap.add_argument("--big", type=int, default=int(os.environ.get("FAULTS_BIG", "100")),
+                    help="every Nth message of group ga is 1.2 MB, sent in fragments (0: none)")
+    ap.add_argument("--only", help="only these faults, one per scenario: " + ",".join(faults.KINDS))
     ap.add_argument("--hold", type=float, default=2.5, help="seconds each fault lasts")
     ap.add_argument("--keep", default=os.environ.get("FAULTS_KEEP"))
     args = ap.parse_args()

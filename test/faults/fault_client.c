@@ -17,7 +17,11 @@
  *   X <ms> <group> <cs_error_t>                    the connection is gone
  *   Q <ms>                                         clean exit after "quit" (last line)
  *
- * A tag is <group>/<nodeid>/<pid>/<seq><A|S>: A for AGREED, S for SAFE. <ms> is
+ * A tag is <group>/<nodeid>/<pid>/<seq><A|S>: A for AGREED, S for SAFE. With
+ * FAULT_CLIENT_BIG=N in the environment every Nth message of the first group is
+ * FC_BIG_LEN bytes, more than one atomic message, so the library sends it in fragments
+ * and the daemon answers CS_OK only if no membership change came in between (else
+ * CS_ERR_INTERRUPT, logged as E, and the same number is sent again). <ms> is
  * CLOCK_MONOTONIC, the same clock in every network namespace, so the campaign can place
  * events against its faults. Lines are written whole (line buffering) so that a client
  * killed with SIGKILL leaves at most its last line cut.
@@ -43,6 +47,7 @@
 #define FC_TAG_MAX 96
 #define FC_MIN_LEN 128
 #define FC_BURST 64 /* most messages one handle sends per loop turn */
+#define FC_BIG_LEN (1200u << 10)
 
 struct fc_group {
 	cpg_handle_t h;
@@ -57,6 +62,8 @@ static int ngroups;
 static FILE *evlog;
 static unsigned my_nodeid;
 static int my_pid;
+static unsigned long big_every;
+static char *msgbuf;
 
 static int64_t now_ms(void)
 {
@@ -211,8 +218,9 @@ static cs_error_t send_next(int g)
 {
 	struct fc_group *fg = &groups[g];
 	bool safe = fg->seq % 3 == 2;
-	size_t len = FC_MIN_LEN + (size_t)(fg->seq * 37 % 900);
-	char m[FC_MIN_LEN + 900];
+	bool big = g == 0 && big_every && fg->seq % big_every == big_every - 1;
+	size_t len = big ? FC_BIG_LEN : FC_MIN_LEN + (size_t)(fg->seq * 37 % 900);
+	char *m = msgbuf;
 	struct iovec iov[2];
 	size_t tl;
 	cs_error_t err;
@@ -330,6 +338,10 @@ int main(int argc, char **argv)
 	}
 	setvbuf(evlog, NULL, _IOLBF, 1 << 16);
 	my_pid = (int)getpid();
+	big_every = getenv("FAULT_CLIENT_BIG") ? strtoul(getenv("FAULT_CLIENT_BIG"), NULL, 10) : 0;
+	msgbuf = malloc(FC_BIG_LEN);
+	if (!msgbuf)
+		return 2;
 	ngroups = argc - 3;
 	for (int g = 0; g < ngroups; g++) {
 		if (strlen(argv[3 + g]) > 32 || strchr(argv[3 + g], '/')) {
