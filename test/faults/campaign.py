@@ -143,18 +143,17 @@ class Campaign:
         return t
 
     # ---------------------------------------------------------------- scenarios
-    def scenario(self, k, fs, rng, hold):
-        """Run faults `fs` together for `hold` s; returns the scenario's record."""
+    def inject(self, fs, rng, hold):
+        """Apply faults `fs`, keep them `hold` s, remove them. Returns (rings formed
+        meanwhile at nodes that stayed up, time from a lone kill to the survivors' own
+        ring or None, the time the last fault was removed)."""
         fs = sorted(fs, key=lambda f: isinstance(f, faults.OneWay))  # partitions flush one-way rules
         r0 = self.rings(range(self.n))
         t_fault = self.now()
         for f in fs:
             f.apply(self, rng)
-        steady = all(f.steady for f in fs)
-        # Faults that stop a daemon: the rest must form their own ring meanwhile.
         down = set().union(*(f.nodes() for f in fs))
         detect = None
-        # A killed daemon alone: time from the kill to the survivors' own ring.
         if down and all(isinstance(f, (faults.KillDaemon, faults.WrongKey)) for f in fs):
             others = [i for i in range(self.n) if i not in down]
             if self.wait_ring(others, RING_BOUND) is not None:
@@ -163,36 +162,38 @@ class Campaign:
         if rest > 0:
             time.sleep(rest)
         r1 = self.rings(range(self.n))
-        t_heal = 0
-        for f in reversed(fs):
-            t_heal = max(t_heal, f.heal(self))
+        during = max((r1[i] or 0) - (r0[i] or 0) for i in range(self.n) if i not in down)
+        t_heal = max(f.heal(self) for f in reversed(fs))
+        return during, detect, t_heal
+
+    def scenario(self, k, fs, rng, hold):
+        """Run faults `fs` together for `hold` s; returns the scenario's record."""
+        t0 = self.now()
+        during, detect, t_heal = self.inject(fs, rng, hold)
         everyone = list(range(self.n))
-        t_ring = self.wait_ring(everyone, RING_BOUND)
-        recover = None if t_ring is None else self.now() - t_heal
-        ok = recover is not None
-        if ok:
+        ok = self.wait_ring(everyone, RING_BOUND) is not None
+        recover = self.now() - t_heal if ok else None
+        after = 0
+        if ok:  # then a quiet second: no ring may form
+            r_ok = self.rings(everyone)
             time.sleep(SETTLE)
-            ok_settle = self.c.one_ring(everyone)
-        else:
-            ok_settle = False
-        r2 = self.rings(everyone)
-        during = max((r1[i] or 0) - (r0[i] or 0) for i in everyone if i not in down)
-        after = max((r2[i] or 0) - (r1[i] or 0) for i in everyone) if ok else 0
-        spurious = (during if steady else 0)
+            r2 = self.rings(everyone)
+            after = max((r2[i] or 0) - (r_ok[i] or 0) for i in everyone)
+            if not self.c.one_ring(everyone):
+                after = max(after, 1)
+        steady = all(f.steady for f in fs)
         rec = {"k": k, "faults": [f.name for f in fs], "steady": steady, "hold": hold,
-               "rings_during": during, "recover_s": recover, "detect_s": detect,
-               "spurious": spurious, "settled": ok_settle, "t": round(t_fault - self.t0, 3)}
-        if ok and not ok_settle:
-            rec["spurious"] += 1
+               "rings_during": during, "rings_after": after, "recover_s": recover,
+               "detect_s": detect, "spurious": (during if steady else 0) + after,
+               "t": round(t0 - self.t0, 3)}
         print("%3d %-50s rings during %d  one ring %s%s%s" % (
             k, " + ".join(rec["faults"])[:50], during,
             "after %.0f ms" % (recover * 1000) if ok else "NOT within %.0f s" % RING_BOUND,
             "" if detect is None else "  (survivors' ring in %.0f ms)" % (detect * 1000),
-            "" if ok_settle or not ok else "  UNSTABLE after recovery"), flush=True)
+            "  then %d more in the quiet second" % after if after else ""), flush=True)
         if not ok:
             for i in everyone:
                 print("    node %d: %s" % (i + 1, (self.c.ctl(i, "status") or "no answer").replace("\n", "; ")))
-        del after
         return rec
 
     def drain(self):
@@ -262,6 +263,7 @@ def run(args):
             records.append(cp.scenario(k, fs, rng, args.hold if not args.short else 1.5))
             if cp.ensure() is None:
                 print("FAIL: no ring of all 5 after restarting what was down")
+                records[-1]["recover_s"] = None
                 break
         time.sleep(0.5)
         cp.drain()

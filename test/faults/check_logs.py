@@ -23,7 +23,8 @@ that ring, which is the same on every member (see view_ids). Checks:
   confchg       a change inconsistent with the process's previous view (M != old - L + J,
                 the process missing from its own view), or processes coming from the same
                 view into the same view were told different left/joined lists
-  ring          totem ring ids going backwards at a process
+  ring          totem ring ids going backwards at a process, or at a node across the
+                clients it had over time (ring ids grow even across daemon restarts)
   safe          a SAFE message delivered by a process that then died (kill -9 of it or
                 its daemon) in that view, but not delivered by a member of that view that
                 went on to the next one: SAFE is delivered only once every member has it
@@ -49,6 +50,7 @@ class Proc:
         self.end = "cut"  # "quit" (clean), "lost" (daemon gone: X), "cut" (killed)
         self.ev = collections.defaultdict(list)  # group -> events
         self.sent = collections.defaultdict(list)  # group -> tags, in order
+        self.rings = []  # (group, ms, ring seq) of every T line
 
 
 def parse_addrs(text, reason):
@@ -84,6 +86,7 @@ def parse(path):
             elif kind == "T":
                 rep, seq = f[3].split(".")
                 p.ev[f[2]].append(("T", (int(seq), int(rep))))
+                p.rings.append((f[2], int(f[1]), int(seq)))
             elif kind == "X":
                 p.end = "lost"
             elif kind == "Q":
@@ -309,6 +312,23 @@ def check_lost(res, g, procs, allviews):
                             "not delivered to %s before its departure" % (p.path, g, t, q.path))
 
 
+def check_node_rings(res, procs):
+    """Ring seqs seen on one node, over all its clients in time order, never go down:
+    the daemon keeps its highest ring seq across restarts (SPEC section 2, property 6).
+    Per group: a client's handles are dispatched one after the other, so the ring
+    changes of two groups interleave in its log in no particular order."""
+    by_node = collections.defaultdict(list)
+    for p in procs:
+        for g, t, seq in p.rings:
+            by_node[(p.node, g)].append((t, seq, p.path))
+    for (node, g), seen in by_node.items():
+        seen.sort()
+        for (t0, s0, f0), (t1, s1, f1) in zip(seen, seen[1:]):
+            if s1 < s0 and t1 > t0:
+                res.bad("ring", "node %d %s: ring seq %d (%s) after %d (%s)" % (node, g, s1, f1, s0, f0))
+                break
+
+
 def check_dir(logdir):
     res = Result()
     procs = [parse(os.path.join(logdir, f)) for f in sorted(os.listdir(logdir)) if f.endswith(".log")]
@@ -330,6 +350,7 @@ def check_dir(logdir):
         check_order(res, g, procs)
         check_views(res, g, allviews)
         check_lost(res, g, procs, allviews)
+    check_node_rings(res, procs)
     res.groups = groups
     return res
 
