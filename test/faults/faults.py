@@ -196,18 +196,27 @@ class Forged(Fault):
 
 
 class Starve(Fault):
-    """CPU starvation: the daemon pinned to CPU 0 together with three busy loops."""
+    """CPU starvation: the daemon pinned (taskset) to CPU 0 together with three busy
+    loops. rt=False: ordinary loops, which a daemon at real-time priority (cohortd's
+    default) does not even notice. rt=True: one loop at the daemon's own SCHED_RR
+    priority, which takes turns with it in 100 ms slices (sched_rr_timeslice_ms), and two
+    ordinary ones."""
     steady = True
-    name = "cpu starvation"
+
+    def __init__(self, rt=False):
+        self.rt = rt
+        self.name = "cpu starvation" + (" (rt)" if rt else "")
 
     def apply(self, cl, rng):
         self.node = rng.choice(cl.live())  # not one another fault of the mix just killed
-        self.name = "cpu starvation daemon %d" % (self.node + 1)
+        self.name = "cpu starvation%s daemon %d" % (" (rt)" if self.rt else "", self.node + 1)
         pid = str(cl.daemon(self.node).pid)
         subprocess.run(["taskset", "-a", "-p", "-c", "0", pid], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=10)
-        self.burners = [subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while True: pass"])
-                        for _ in range(3)]
+        loop = [sys.executable, "-c", "while True: pass"]
+        rr = ["chrt", "-r", "99"] if self.rt and cl.c.realtime else []
+        self.burners = [subprocess.Popen(["taskset", "-c", "0"] + (rr if k == 0 else []) + loop)
+                        for k in range(3)]
         for b in self.burners:
             cl.lab.procs.append(b)  # killed by Lab.close() if we never get to heal()
 
@@ -216,7 +225,7 @@ class Starve(Fault):
             b.kill()
             b.wait(timeout=10)
         p = cl.daemon(self.node)
-        if p is not None and p.poll() is None:
+        if p is not None:
             subprocess.run(["taskset", "-a", "-p", "-c", "0-%d" % (os.cpu_count() - 1), str(p.pid)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
         return cl.now()
@@ -226,7 +235,7 @@ def single_faults():
     """Every fault of the issue once, in the order of the short run."""
     return [Loss(0.01), Partition([2, 3]), KillDaemon(), Stop(1.5), Loss(0.05), Partition([1, 1, 3]),
             OneWay(1), KillClient(), RestartLoop(4), WrongKey(), Forged("garbage"), Forged("replay"),
-            Starve(), Loss(0.20), OneWay(3)]
+            Starve(), Starve(rt=True), Loss(0.20), OneWay(3)]
 
 
 KINDS = {
@@ -240,7 +249,7 @@ KINDS = {
     "wrongkey": lambda rng: WrongKey(),
     "garbage": lambda rng: Forged("garbage"),
     "replay": lambda rng: Forged("replay"),
-    "starve": lambda rng: Starve(),
+    "starve": lambda rng: Starve(rng.random() < 0.5),
 }
 
 
