@@ -40,7 +40,7 @@ GROUPS = ["ga", "gb"]
 # merge timer (200 ms) and can be pushed back by merge backoff (up to merge_backoff_max,
 # 4 s) after one-way links. Measured slowest: see docs/testing-faults.md.
 RING_BOUND = 8.0
-SETTLE = 1.0  # quiet time after recovery in which no ring may form
+SETTLE = 1.0  # quiet time after recovery in which no ring may form (0.5 s in the short run)
 
 
 class Campaign:
@@ -59,6 +59,7 @@ class Campaign:
         self.all_clients = []
         self.nclients = 0
         self.notes = []
+        self.settle = SETTLE
         self.t0 = time.monotonic()
         # The wrong-key configuration: same file, another key.
         bad = os.path.join(self.c.dir, "authkey.wrong")
@@ -180,7 +181,7 @@ class Campaign:
         after = 0
         if ok:  # then a quiet second: no ring may form
             r_ok = self.rings(everyone)
-            time.sleep(SETTLE)
+            time.sleep(self.settle)
             r2 = self.rings(everyone)
             after = max((r2[i] or 0) - (r_ok[i] or 0) for i in everyone)
             if not self.c.one_ring(everyone):
@@ -256,6 +257,8 @@ def run(args):
     end = T_START + args.duration  # setting up the lab counts: it is slow on a loaded machine
     with Lab(NODES) as lab:
         cp = Campaign(lab, args.build, args.rate, logdir, args.big, not args.no_realtime)
+        if args.short:
+            cp.settle = 0.5
         t = cp.ensure()
         t_setup = time.monotonic() - T_START
         if t is None:
@@ -266,7 +269,7 @@ def run(args):
             if time.monotonic() > end:
                 print("duration reached after %d scenarios" % k)
                 break
-            records.append(cp.scenario(k, fs, rng, args.hold if not args.short else 1.5))
+            records.append(cp.scenario(k, fs, rng, args.hold if not args.short else 1.2))
             if cp.ensure() is None:
                 print("FAIL: no ring of all 5 after restarting what was down")
                 records[-1]["recover_s"] = None
