@@ -231,11 +231,13 @@ class Starve(Fault):
         return cl.now()
 
 
-def single_faults():
-    """Every fault of the issue once, in the order of the short run."""
+def single_faults(short=False):
+    """Every fault once, in the order of the short run. The short run (in make check,
+    next to other tests) leaves out the real-time busy loop, which would take half of
+    CPU 0 from everything else on the machine for the length of the fault."""
     return [Loss(0.01), Partition([2, 3]), KillDaemon(), Stop(1.5), Loss(0.05), Partition([1, 1, 3]),
             OneWay(1), KillClient(), RestartLoop(4), WrongKey(), Forged("garbage"), Forged("replay"),
-            Starve(), Starve(rt=True), Loss(0.20), OneWay(3)]
+            Starve()] + ([] if short else [Starve(rt=True)]) + [Loss(0.20), OneWay(3)]
 
 
 KINDS = {
