@@ -190,9 +190,23 @@ class Forged(Fault):
             argv = ["garbage", str(PORT), "200"] + [cl.lab.addr(j) for j in range(cl.n) if j != node]
         else:
             argv = ["replay", "eth0", str(PORT), "1.0", "3"]
+        before = self.rejected(cl)
         r = cl.lab.run(node, [sys.executable, os.path.join(HERE, "packets.py")] + argv,
                        check=False, timeout=30)
-        cl.note("%s: %s" % (self.name, r.stdout.decode(errors="replace").strip()))
+        after = self.rejected(cl)
+        # The daemons' own counters show the packets reached them and were refused.
+        cl.note("%s: %s; daemons' counters: %s" % (
+            self.name, r.stdout.decode(errors="replace").strip(),
+            ", ".join("%s +%d" % (k, after[k] - before[k]) for k in sorted(after))))
+
+    KEYS = ("net.rx_rejected", "crypto.auth_failed", "crypto.replay", "crypto.rejected.too_old")
+
+    def rejected(self, cl):
+        out = dict.fromkeys(self.KEYS, 0)
+        for i in cl.live():
+            for k in self.KEYS:
+                out[k] += cl.c.stat(i, k) or 0
+        return out
 
 
 class Starve(Fault):

@@ -13,7 +13,8 @@ hits the decoder's deeper checks more often than pure noise).
 replay: captures every UDP frame this node sends from PORT on IFACE for SECONDS (AF_PACKET,
 so the copies are byte for byte what the daemon sent: same addresses, ports, counters and
 authentication tags), then sends each captured frame REPEAT times again, in order, then
-once more in reverse order, and then a copy of each with one bit flipped (UDP checksum cleared). The daemons
+once more in reverse order, and then a copy of each with one bit flipped. UDP checksums are cleared (see
+no_udp_checksum) so that every copy reaches the daemons. The daemons
 must drop all of them (replay window, authentication) without any membership change.
 Prints what it did on one line. Bounded: capture stops at SECONDS and at 20000 frames."""
 import os
@@ -53,6 +54,13 @@ def is_our_udp(frame, port):
     return struct.unpack("!H", frame[14 + ihl:16 + ihl])[0] == port
 
 
+def no_udp_checksum(frame):
+    b = bytearray(frame)
+    ihl = (b[14] & 0x0F) * 4
+    b[14 + ihl + 6:14 + ihl + 8] = b"\0\0"
+    return bytes(b)
+
+
 def replay(iface, port, seconds, repeat):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.bind((iface, 0))
@@ -67,20 +75,21 @@ def replay(iface, port, seconds, repeat):
         # addr[2] is the packet type: 4 = PACKET_OUTGOING, what this node sent.
         if addr[2] == 4 and is_our_udp(data, port):
             frames.append(data)
+    # Frames captured on the way out of a veth may carry a partial UDP checksum (the
+    # checksum is offloaded): sent again as they are, the receiving kernel drops most of
+    # them and the daemon never sees the replay. A zero UDP checksum means "none" in
+    # IPv4, so every copy reaches the daemon, whose replay window has to refuse it.
+    frames = [no_udp_checksum(f) for f in frames]
     sent = 0
     batches = [frames] * repeat + [list(reversed(frames))]
     flipped = []
     for f in frames:
         b = bytearray(f)
-        ihl = (b[14] & 0x0F) * 4
-        payload = 14 + ihl + 8
+        payload = 14 + (b[14] & 0x0F) * 4 + 8
         if payload >= len(b):
             continue
         b[random.randrange(payload, len(b))] ^= 1 << random.randrange(8)
-        # A zero UDP checksum means "none" in IPv4: the kernel passes the datagram on
-        # and the daemon's own authentication has to catch the flipped bit.
-        b[14 + ihl + 6:14 + ihl + 8] = b"\0\0"
-        flipped.append(bytes(b))
+        flipped.append(bytes(b))  # the daemon's authentication has to catch it
     for batch in batches + [flipped]:
         for f in batch:
             try:
