@@ -262,12 +262,18 @@ uint8_t *totem_act_send_reserve(struct totem_node *t, uint32_t to, size_t cap)
 	return t->arena + off;
 }
 
-/* Shrink the last reserved send to its real length (it is the arena's tail). */
+/* Shrink the last reserved send to its real length (it is the arena's tail).
+ * Length 0 means the encoder refused the packet: the send is withdrawn, so
+ * the caller never hands the transport an empty datagram. */
 void totem_act_send_commit(struct totem_node *t, size_t len)
 {
 	struct act_rec *r = &t->acts[t->acts_count - 1];
 
 	t->arena_len = r->off[0] + len;
+	if (len == 0) {
+		t->acts_count--;
+		return;
+	}
 	r->a.u.send.len = len;
 	t->stats.tx_packets++;
 }

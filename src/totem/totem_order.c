@@ -288,6 +288,13 @@ void order_on_token(struct totem_node *t, const struct wire_token *in)
 		t->stats.rx_dup++;
 		return;
 	}
+	/* Every seq we hold was handed out by an earlier visit of this token, so
+	 * a token below our aru is forged or corrupt; passed on, it would carry
+	 * aru > seq, which no encoder accepts, and the ring would lose it. */
+	if (in->seq < s->aru) {
+		t->stats.rx_rejected[WIRE_ERR_FIELD]++;
+		return;
+	}
 	t->last_token_seq = in->token_seq;
 	t->tok = *in;
 	totem_timer_stop(t, TMR_TOKEN_RETRANS);

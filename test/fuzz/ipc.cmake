@@ -9,22 +9,10 @@ target_compile_definitions(fuzz_ipc_replay PRIVATE FUZZ_STANDALONE)
 add_test(NAME fuzz_ipc_smoke COMMAND fuzz_ipc_replay)
 set_tests_properties(fuzz_ipc_smoke PROPERTIES LABELS unit TIMEOUT 300)
 
-# fuzz_ipc: the libFuzzer binary (clang only; see run.sh). The decoder
-# sources are compiled in so they carry the fuzzer's instrumentation.
-if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-  include(CheckCSourceCompiles)
-  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
-  check_c_source_compiles("
-    #include <stddef.h>
-    #include <stdint.h>
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }"
-    COHORT_HAVE_LIBFUZZER)
-  unset(CMAKE_REQUIRED_FLAGS)
-  if(COHORT_HAVE_LIBFUZZER)
-    add_executable(fuzz_ipc ${CMAKE_CURRENT_LIST_DIR}/fuzz_ipc.c ${_ipc_fuzz_srcs})
-    set(_ipc_fuzz_flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
-    target_compile_options(fuzz_ipc PRIVATE ${_ipc_fuzz_flags} -fno-omit-frame-pointer)
-    target_link_options(fuzz_ipc PRIVATE ${_ipc_fuzz_flags})
-  endif()
+# fuzz_ipc: the libFuzzer binary (clang only; see CMakeLists.txt).
+if(COHORT_HAVE_LIBFUZZER)
+  add_executable(fuzz_ipc ${CMAKE_CURRENT_LIST_DIR}/fuzz_ipc.c ${_ipc_fuzz_srcs})
+  target_compile_options(fuzz_ipc PRIVATE ${COHORT_FUZZ_FLAGS} -fno-omit-frame-pointer)
+  target_link_options(fuzz_ipc PRIVATE ${COHORT_FUZZ_FLAGS})
 endif()
+cohort_fuzz_tests(fuzz_ipc)

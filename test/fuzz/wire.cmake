@@ -8,29 +8,14 @@ target_link_libraries(fuzz_wire_replay PRIVATE cohort_wire)
 add_test(NAME fuzz_wire_smoke COMMAND fuzz_wire_replay)
 set_tests_properties(fuzz_wire_smoke PROPERTIES LABELS unit TIMEOUT 300)
 
-# fuzz_wire: the libFuzzer binary (clang only, not run by ctest; see run.sh).
-# The codec sources are compiled into it again so that they carry the fuzzer's
-# coverage instrumentation, which the plain cohort_wire library lacks.
-if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-  include(CheckCSourceCompiles)
-  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
-  check_c_source_compiles("
-    #include <stddef.h>
-    #include <stdint.h>
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }"
-    COHORT_HAVE_LIBFUZZER)
-  unset(CMAKE_REQUIRED_FLAGS)
-  if(COHORT_HAVE_LIBFUZZER)
-    get_target_property(_wire_dir cohort_wire SOURCE_DIR)
-    get_target_property(_wire_srcs cohort_wire SOURCES)
-    list(TRANSFORM _wire_srcs PREPEND ${_wire_dir}/)
-    add_executable(fuzz_wire ${CMAKE_CURRENT_LIST_DIR}/fuzz_wire.c ${_wire_srcs})
-    target_include_directories(fuzz_wire PRIVATE ${_wire_dir})
-    set(_fuzz_flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
-    target_compile_options(fuzz_wire PRIVATE ${_fuzz_flags} -fno-omit-frame-pointer)
-    target_link_options(fuzz_wire PRIVATE ${_fuzz_flags})
-  else()
-    message(STATUS "libFuzzer not found (Debian: libclang-rt-14-dev): no fuzz_wire")
-  endif()
+# fuzz_wire: the libFuzzer binary (clang only; see CMakeLists.txt).
+if(COHORT_HAVE_LIBFUZZER)
+  get_target_property(_wire_dir cohort_wire SOURCE_DIR)
+  get_target_property(_wire_srcs cohort_wire SOURCES)
+  list(TRANSFORM _wire_srcs PREPEND ${_wire_dir}/)
+  add_executable(fuzz_wire ${CMAKE_CURRENT_LIST_DIR}/fuzz_wire.c ${_wire_srcs})
+  target_include_directories(fuzz_wire PRIVATE ${_wire_dir})
+  target_compile_options(fuzz_wire PRIVATE ${COHORT_FUZZ_FLAGS} -fno-omit-frame-pointer)
+  target_link_options(fuzz_wire PRIVATE ${COHORT_FUZZ_FLAGS})
 endif()
+cohort_fuzz_tests(fuzz_wire)
