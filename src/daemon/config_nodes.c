@@ -41,14 +41,21 @@ static const struct util_bind node_keys[] = {
 	{ .key = NULL },
 };
 
+/* "ringN_addr" -> N. Digits are read by hand: sscanf's %u wraps on
+ * overflow, which made "ring4294967296_addr" a second ring0_addr. */
 static int ring_number(const char *key)
 {
-	unsigned n;
-	int used = 0;
+	unsigned n = 0;
+	const char *p = key + 4;
 
-	if (sscanf(key, "ring%u_addr%n", &n, &used) == 1 && key[used] == '\0' && n < CFG_MAX_LINKS)
-		return (int)n;
-	return -1;
+	if (strncmp(key, "ring", 4) != 0 || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10u + (unsigned)(*p - '0');
+		if (n >= CFG_MAX_LINKS)
+			return -1;
+	}
+	return strcmp(p, "_addr") == 0 ? (int)n : -1;
 }
 
 /* Corosync's rule for udpu/udp: without nodeid, the IPv4 ring0 address read

@@ -302,6 +302,24 @@ static void test_warnings(void)
 	util_diag_free(&d);
 }
 
+/* A ring number that overflows an unsigned is an unknown key, not ring 0
+ * again (sscanf's %u used to wrap it). */
+static void test_ring_number_overflow(void)
+{
+	struct util_diag d = { 0 };
+	struct cfg_cluster *c =
+		load_ok("nodelist {\n node {\n  ring0_addr: 10.0.0.1\n  nodeid: 1\n"
+			"  ring4294967296_addr: 10.0.0.9\n }\n}\n",
+			&d);
+
+	CHECK(c != NULL);
+	CHECK(has_exact(&d, UTIL_WARNING,
+			"t.conf:5: ring4294967296_addr: unknown key in node, ignored"));
+	CHECK(c && c->node_count == 1 && c->nodes[0].link_mask == 1u);
+	cfg_free(c);
+	util_diag_free(&d);
+}
+
 static void test_errors(void)
 {
 	expect_error("totem {\n version: 2\n token: abc\n}\n" NODES3,
@@ -453,6 +471,7 @@ int main(void)
 	test_explicit_values_win();
 	test_syntax_variants();
 	test_warnings();
+	test_ring_number_overflow();
 	test_errors();
 	test_local_node();
 	test_files();
