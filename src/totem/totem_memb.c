@@ -285,6 +285,18 @@ static void commit_receive(struct totem_node *t, const struct wire_commit *c)
 	}
 }
 
+/* The member list is fixed when a node accepts the commit token in gather;
+ * later rotations only fill in the members' entries. */
+static bool commit_same_members(const struct wire_commit *a, const struct wire_commit *b)
+{
+	if (a->memb_count != b->memb_count)
+		return false;
+	for (uint16_t i = 0; i < a->memb_count; i++)
+		if (a->memb[i].nodeid != b->memb[i].nodeid)
+			return false;
+	return true;
+}
+
 void memb_on_commit(struct totem_node *t, const struct wire_packet *p)
 {
 	const struct wire_commit *c = &p->u.commit;
@@ -320,6 +332,12 @@ void memb_on_commit(struct totem_node *t, const struct wire_packet *p)
 	    c->ring_id.rep != t->commit.ring_id.rep || c->ring_id.seq != t->commit.ring_id.seq ||
 	    c->token_seq <= t->last_commit_token_seq) {
 		t->stats.rx_dup++;
+		return;
+	}
+	/* Otherwise a corrupt token could name nodes we never agreed on, and
+	 * we would forward it to them. */
+	if (!commit_same_members(c, &t->commit)) {
+		t->stats.rx_rejected[WIRE_ERR_FIELD]++;
 		return;
 	}
 	t->last_commit_token_seq = c->token_seq;
