@@ -9,6 +9,7 @@
 #   make soak-daemon    only the daemon soak (SOAK_SECONDS, default 600)
 #   make bench          bench/run.sh
 #   make bench-compare  bench/compare.sh     make fuzz    test/fuzz/run.sh
+#   make lint           clang-tidy + cppcheck on src/ against scripts/lint-baseline.txt
 #   make format / format-check / clean
 #
 # Scripts run by soak/bench/demo get BUILD_DIR=<abs path of build/>; extra
@@ -53,8 +54,9 @@ define run_script
 	BUILD_DIR="$(CURDIR)/$(BUILD)" bash "$(1)" $(ARGS)
 endef
 
-.PHONY: all check install demo soak bench bench-compare fuzz format format-check clean \
-	check-deps check-build check-build-san check-build-clang check-test check-test-san
+.PHONY: all check install demo soak bench bench-compare fuzz lint format format-check clean \
+	check-deps check-build check-build-san check-build-clang check-test check-test-san \
+	check-test-fuzz
 
 all:
 	$(call configure_and_build,$(BUILD),$(GCC),)
@@ -72,7 +74,8 @@ check-build: all
 check-build-san:
 	$(call configure_and_build,$(BUILD_SAN),$(GCC),-DCOHORT_SANITIZE=ON)
 
-# Compile only: proves the tree is -Werror clean under clang too.
+# Proves the tree is -Werror clean under clang too, and builds the libFuzzer
+# binaries that check-test-fuzz runs.
 check-build-clang:
 	$(call configure_and_build,$(BUILD_CLANG),$(CLANG),)
 
@@ -88,8 +91,14 @@ check-test-san:
 	ctest --test-dir $(BUILD_SAN) --output-on-failure -j$(JOBS) -L 'unit|sim' \
 		| tee $(BUILD_SAN)/ctest-check.log
 
+# The libFuzzer binaries of the clang tree, a few seconds each (label fuzz).
+check-test-fuzz:
+	@rm -f $(BUILD_CLANG)/ctest-check.log
+	set -o pipefail; ctest --test-dir $(BUILD_CLANG) --output-on-failure -j$(JOBS) -L fuzz \
+		| tee $(BUILD_CLANG)/ctest-check.log
+
 check:
-	@rm -f $(BUILD)/ctest-check.log $(BUILD_SAN)/ctest-check.log; \
+	@rm -f $(BUILD)/ctest-check.log $(BUILD_SAN)/ctest-check.log $(BUILD_CLANG)/ctest-check.log; \
 	summary=(); failed=0; \
 	step() { \
 		local name=$$1 target=$$2 start=$$SECONDS; \
@@ -103,15 +112,18 @@ check:
 	if step "install-deps" check-deps; then \
 		step "build (gcc)" check-build && gcc_ok=1 || gcc_ok=0; \
 		step "build-san (gcc, ASan+UBSan)" check-build-san && san_ok=1 || san_ok=0; \
-		step "build-clang (compile only)" check-build-clang || true; \
+		step "build-clang (+ libFuzzer targets)" check-build-clang && clang_ok=1 || clang_ok=0; \
 		if [ $$gcc_ok = 1 ]; then step "ctest build (all labels)" check-test || true; \
 		else skip "ctest build (all labels)"; fi; \
 		if [ $$san_ok = 1 ]; then step "ctest build-san (unit|sim)" check-test-san || true; \
 		else skip "ctest build-san (unit|sim)"; fi; \
+		if [ $$clang_ok = 1 ]; then step "fuzz smoke (clang, libFuzzer)" check-test-fuzz || true; \
+		else skip "fuzz smoke (clang, libFuzzer)"; fi; \
 	fi; \
 	echo; echo "==> make check summary"; printf '%s\n' "$${summary[@]}"; \
 	if [ $$failed = 0 ]; then echo "make check: PASSED"; else echo "make check: FAILED"; fi; \
-	cat $(BUILD)/ctest-check.log $(BUILD_SAN)/ctest-check.log 2>/dev/null \
+	cat $(BUILD)/ctest-check.log $(BUILD_SAN)/ctest-check.log $(BUILD_CLANG)/ctest-check.log \
+		2>/dev/null \
 		| sed -n 's/.*tests passed, \([0-9]*\) tests\? failed out of \([0-9]*\).*/\1 \2/p' \
 		| { p=0; f=0; while read -r nf nt; do p=$$((p + nt - nf)); f=$$((f + nf)); done; \
 		    echo "tests: $$p passed, $$f failed"; }; \
@@ -155,6 +167,10 @@ bench-cpg: all
 # its own build tree.
 fuzz:
 	$(call run_script,test/fuzz/run.sh,fuzz targets arrive with the codec)
+
+# Static analysis; not part of `check` (several minutes on 2 cores).
+lint:
+	JOBS=$(JOBS) bash scripts/lint.sh
 
 # ---------------------------------------------------------------- format
 

@@ -25,7 +25,7 @@
 #define FT_MTU 1400u
 #define FT_PKT_MAX 2200u /* a token with WIRE_RTR_MAX requests */
 #define FT_QMAX 96u
-#define FT_MAX_EVENTS 20000u /* per input: keeps one input well under a second */
+#define FT_MAX_EVENTS 5000u /* per input: keeps one input well under a second */
 #define FT_MSG_HDR 16u
 
 struct ft_pkt {

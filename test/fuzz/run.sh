@@ -9,7 +9,8 @@
 # Crash inputs land in build-fuzz/artifacts/; replay one with
 # `build-fuzz/test/fuzz/<target>_replay FILE`.
 #
-# Environment: FUZZ_SECONDS, FUZZ_MAX_LEN (default 16384), FUZZ_BUILD_DIR,
+# Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (space-separated
+# names, default all), FUZZ_MAX_LEN (default 16384), FUZZ_BUILD_DIR,
 # JOBS (default 2). BUILD_DIR (the gcc tree, from the Makefile) is not used.
 # Exits non-zero if any target crashes or none could be built.
 set -euo pipefail
@@ -45,6 +46,9 @@ failed=()
 summary=()
 for t in "${targets[@]}"; do
 	case $t in *_replay) continue ;; esac
+	if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $t "* ]]; then
+		continue
+	fi
 	bin=$(find_bin "$t")
 	[ -n "$bin" ] || continue
 	corpus=$out/corpus/$t
@@ -52,6 +56,10 @@ for t in "${targets[@]}"; do
 	replay=$(find_bin "${t}_replay")
 	if [ -n "$replay" ]; then
 		"$replay" --write-seeds "$corpus" >/dev/null
+	fi
+	# Inputs that once crashed the target are the best seeds it has.
+	if [ -d "$root/test/fuzz/regress/$t" ]; then
+		cp -f "$root/test/fuzz/regress/$t"/* "$corpus"/ 2>/dev/null || true
 	fi
 	log=$out/$t.log
 	echo "==> fuzz: $t for ${seconds}s (corpus $corpus, log $log)"

@@ -16,3 +16,8 @@ find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto) # imported targets are per di
 cohort_fuzz_target(fuzz_crypto
   SOURCES ${CMAKE_SOURCE_DIR}/src/net/crypto.c
   LIBS OpenSSL::Crypto)
+# The quorum/votequorum IPC and votequorum ring messages (fuzz_ipc covers CPG).
+cohort_fuzz_target(fuzz_quorum
+  SOURCES ${CMAKE_SOURCE_DIR}/src/services/quorum_ipc.c ${CMAKE_SOURCE_DIR}/src/services/vq_msg.c
+          ${CMAKE_SOURCE_DIR}/src/ipc/ipc_wire.c ${CMAKE_SOURCE_DIR}/src/ipc/ipc_cpg.c
+  LIBS cohort_vq)
