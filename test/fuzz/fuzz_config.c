@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "fuzz_config";
-const unsigned long fuzz_target_iterations = 30000;
+const unsigned long fuzz_target_iterations = 15000;
 
 static const char fc_full[] =
 	"# a full file\n"

@@ -234,7 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "fuzz_crypto";
-const unsigned long fuzz_target_iterations = 20000;
+const unsigned long fuzz_target_iterations = 10000;
 
 void fuzz_target_seeds(void)
 {

@@ -465,7 +465,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef FUZZ_STANDALONE
 const char fuzz_target_name[] = "fuzz_totem";
-const unsigned long fuzz_target_iterations = 20000;
+const unsigned long fuzz_target_iterations = 10000;
 
 /* Byte programs: form a ring, send traffic of every size class, then lose,
  * duplicate, reorder and corrupt packets, crash and restart nodes. */
