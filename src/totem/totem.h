@@ -50,7 +50,8 @@ struct totem_config {
 	uint32_t seqno_unchanged_const; /* idle rotations before the token is held */
 	uint32_t max_messages;		/* packets one node may send per token visit */
 	uint32_t window_size;		/* packets all nodes may send per rotation */
-	uint32_t netmtu;		/* largest packet the core builds */
+	uint32_t netmtu;		/* largest data packet the core builds; a token
+					 * with a long retransmit list may exceed it */
 	uint32_t send_queue_max_msgs;	/* submit queue bound (messages) */
 	uint64_t send_queue_max_bytes;	/* submit queue bound (bytes) */
 	uint32_t max_msg_bytes;		/* largest application message accepted */
