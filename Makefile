@@ -170,6 +170,7 @@ fuzz:
 
 # Static analysis; not part of `check` (several minutes on 2 cores).
 lint:
+	scripts/install-deps.sh --lint
 	JOBS=$(JOBS) bash scripts/lint.sh
 
 # ---------------------------------------------------------------- format

@@ -3,6 +3,7 @@
 #
 #   scripts/install-deps.sh              build + test toolchain
 #   scripts/install-deps.sh --corosync   also Corosync 3.1.7 (ABI tests, benchmarks)
+#   scripts/install-deps.sh --lint       also clang-tidy and cppcheck (make lint)
 #   scripts/install-deps.sh --check      only report what is missing (exit 1 if any)
 #
 # Idempotent: packages already present are left alone and apt is not touched
@@ -28,6 +29,12 @@ BASE_PKGS=(
 	util-linux
 )
 
+# Static analysis (make lint); not needed to build or test.
+LINT_PKGS=(
+	clang-tidy
+	cppcheck
+)
+
 # The real Corosync, to compare against; never needed to build Cohort.
 COROSYNC_PKGS=(
 	corosync
@@ -41,7 +48,7 @@ POLICY_RC_SAVED=/usr/sbin/policy-rc.d.cohort-saved
 
 usage()
 {
-	sed -n '2,6s/^# \{0,1\}//p' "$0"
+	sed -n '2,7s/^# \{0,1\}//p' "$0"
 }
 
 log()
@@ -142,10 +149,11 @@ install_corosync()
 
 main()
 {
-	local want_corosync=0 check_only=0 arg
+	local want_corosync=0 want_lint=0 check_only=0 arg
 	for arg in "$@"; do
 		case "$arg" in
 		--corosync) want_corosync=1 ;;
+		--lint) want_lint=1 ;;
 		--check) check_only=1 ;;
 		-h | --help)
 			usage
@@ -163,6 +171,9 @@ main()
 	if [ "$want_corosync" -eq 1 ]; then
 		wanted+=("${COROSYNC_PKGS[@]}")
 	fi
+	if [ "$want_lint" -eq 1 ]; then
+		wanted+=("${LINT_PKGS[@]}")
+	fi
 	local -a missing
 	mapfile -t missing < <(missing_of "${wanted[@]}")
 	if [ "${#missing[@]}" -eq 0 ]; then
@@ -173,13 +184,16 @@ main()
 		log "missing packages: ${missing[*]}"
 		local flag=""
 		[ "$want_corosync" -eq 1 ] && flag=" --corosync"
+		[ "$want_lint" -eq 1 ] && flag="$flag --lint"
 		log "install them with: sudo $0$flag"
 		log "  (or: sudo apt-get install --no-install-recommends ${missing[*]})"
 		return 1
 	fi
 
 	local -a base_missing
-	mapfile -t base_missing < <(missing_of "${BASE_PKGS[@]}")
+	local -a base=("${BASE_PKGS[@]}")
+	[ "$want_lint" -eq 1 ] && base+=("${LINT_PKGS[@]}")
+	mapfile -t base_missing < <(missing_of "${base[@]}")
 	if [ "${#base_missing[@]}" -gt 0 ]; then
 		apt_install "${base_missing[@]}"
 	fi
