@@ -2,7 +2,7 @@
  * decoder. The first input byte picks what the rest is:
  *   0  a stream of request frames as cohortd reads them from a client
  *   1  a stream of event/response frames as libcpg reads them
- *   2  one CPG ring message (from another node)
+ *   2  one CPG ring message (from another node): JOIN, LEAVE, MCAST, JOINLIST, FLOW
  * Every decode must stay inside its input, and whatever decodes must
  * re-encode to exactly the same bytes (the formats have no slack).
  *
@@ -183,6 +183,12 @@ static void fz_ring(const uint8_t *b, size_t len)
 		}
 		FZ_CHECK(n == len && !memcmp(fz_out, b, len) && off == m.len);
 		break;
+	case CPG_MSG_FLOW:
+		n = cpg_msg_flow_encode(fz_out, sizeof(fz_out), m.flow_flags);
+		FZ_CHECK(n == len && !memcmp(fz_out, b, len));
+		break;
+	default: /* a new type: give it a round trip above */
+		FZ_CHECK(!"cpg_msg_decode accepted a type the fuzzer does not know");
 	}
 }
 
@@ -329,6 +335,8 @@ static void fz_ring_seeds(void)
 	fz_add(cpg_msg_jl_head_encode(fz_end(), 256, CPG_JL_LAST, 1, 12, 3));
 	for (int i = 0; i < 3; i++)
 		fz_add(cpg_msg_jl_entry_encode(fz_end(), 256, &e));
+	fz_seed("ring-flow", 2);
+	fz_add(cpg_msg_flow_encode(fz_end(), 256, CPG_FLOW_CONGESTED));
 }
 
 static const uint32_t fz_interesting[] = {
