@@ -60,7 +60,7 @@ struct pctx {
 /* ---- tables ------------------------------------------------------------------- */
 
 static const struct util_bind_name transports[] = {
-	NOTE("knet", CFG_TRANSPORT_UDPU, UTIL_INFO,
+	NOTE("knet", CFG_TRANSPORT_KNET, UTIL_INFO,
 	     "knet selects Cohort's UDP unicast transport (redundant links and crypto included)"),
 	PLAIN("udpu", CFG_TRANSPORT_UDPU),
 	PLAIN("udp", CFG_TRANSPORT_UDP),
@@ -135,7 +135,7 @@ static const struct util_bind totem_keys[] = {
 	      CFG_K_SEQNO_UNCHANGED_CONST),
 	B_U32(T, "max_messages", max_messages, 1, 1000000, CFG_K_MAX_MESSAGES),
 	B_U32(T, "window_size", window_size, 1, 1000000, CFG_K_WINDOW_SIZE),
-	B_U32(T, "netmtu", netmtu, 576, 65535, CFG_K_NETMTU),
+	B_U32(T, "netmtu", netmtu, 576, 65536, CFG_K_NETMTU),
 	B_U32(T, "miss_count_const", miss_count_const, 1, 1000, CFG_K_MISS_COUNT_CONST),
 	B_ENUM(T, "transport", transport, transports, CFG_K_TRANSPORT),
 	B_ENUM(T, "crypto_cipher", crypto_cipher, ciphers, CFG_K_CRYPTO_CIPHER),
@@ -243,7 +243,7 @@ void cfg_defaults(struct cfg_cluster *c)
 
 	memset(c, 0, sizeof(*c));
 	t->version = 2;
-	t->transport = CFG_TRANSPORT_UDPU;
+	t->transport = CFG_TRANSPORT_KNET;
 	strcpy(t->keyfile, CFG_DEFAULT_KEYFILE);
 	/* Cohort's LAN timers (docs/configuration.md explains each choice). */
 	t->token_ms = 300;

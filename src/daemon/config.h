@@ -26,6 +26,7 @@ struct totem_config;
 #define CFG_NAME_MAX 256
 #define CFG_DEFAULT_PORT 5405
 #define CFG_DEFAULT_KEYFILE "/etc/corosync/authkey"
+#define CFG_KNET_NETMTU 65536u /* netmtu default with transport knet, as Corosync's */
 #define CFG_DEFAULT_STATE_DIR "/var/lib/cohort"
 #define CFG_DEFAULT_UIDGID_DIR "/etc/corosync/uidgid.d"
 
@@ -35,8 +36,9 @@ struct totem_config;
 /* ---- the configuration ------------------------------------------------------ */
 
 enum cfg_transport {
-	CFG_TRANSPORT_UDPU = 0, /* unicast to every node; also what "knet" selects */
+	CFG_TRANSPORT_UDPU = 0, /* unicast to every node */
 	CFG_TRANSPORT_UDP,	/* multicast */
+	CFG_TRANSPORT_KNET,	/* Corosync's default: unicast as udpu, netmtu 65536 by default */
 };
 
 enum cfg_cipher { CFG_CIPHER_NONE = 0, CFG_CIPHER_AES256 };

@@ -379,7 +379,7 @@ int cfg_to_totem(const struct cfg_cluster *c, uint32_t my_nodeid, struct totem_c
 {
 	const struct cfg_totem *t = &c->totem;
 	struct cfg_timers tm;
-	uint32_t headers = 28; /* IPv4 + UDP */
+	uint32_t headers = 28, mtu; /* headers: IPv4 + UDP */
 
 	if (!cfg_find_node(c, my_nodeid) || c->node_count > TOTEM_MAX_NODES)
 		return -1;
@@ -408,9 +408,14 @@ int cfg_to_totem(const struct cfg_cluster *c, uint32_t my_nodeid, struct totem_c
 	out->seqno_unchanged_const = t->seqno_unchanged_const;
 	out->max_messages = t->max_messages;
 	out->window_size = t->window_size;
-	/* netmtu bounds the datagram on the wire, as in Corosync: the core gets
-	 * what is left after IP/UDP headers and Cohort's packet framing. */
-	out->netmtu = t->netmtu - headers - CRYPTO_MAX_OVERHEAD_BYTES;
+	/* netmtu bounds the datagram, as in Corosync: the core gets what is left
+	 * after IP/UDP headers and Cohort's packet framing (the daemon also caps
+	 * it at the largest UDP payload). With knet, Corosync's default lets
+	 * Totem packets be as large as a datagram and fragments them on the wire;
+	 * the IP layer does that here. udpu and udp keep the frame MTU. */
+	mtu = t->transport == CFG_TRANSPORT_KNET && !cfg_is_set(c, CFG_K_NETMTU) ? CFG_KNET_NETMTU :
+										   t->netmtu;
+	out->netmtu = mtu - headers - CRYPTO_MAX_OVERHEAD_BYTES;
 	return 0;
 }
 

@@ -81,7 +81,9 @@ int totem_create(const struct totem_config *cfg, struct totem_node **out)
 	if (!self_listed)
 		goto inval;
 	t->max_app_payload = cfg->netmtu - 2u * WIRE_MCAST_FIXED_LEN;
-	t->pool.buf_size = cfg->netmtu;
+	totem_pool_init(&t->pool, cfg->netmtu);
+	totem_pool_init(&t->pool_small,
+			cfg->netmtu < TOTEM_SMALL_BUF ? cfg->netmtu : TOTEM_SMALL_BUF);
 	t->reasm = calloc(cfg->member_count, sizeof(*t->reasm));
 	t->peer = calloc(cfg->member_count, sizeof(*t->peer));
 	t->last_tok_buf = malloc(WIRE_MAX_PACKET);
@@ -110,9 +112,8 @@ void totem_destroy(struct totem_node *t)
 		return;
 	store_free(t, &t->ops);
 	store_free(t, &t->rec);
-	for (uint32_t i = 0; i < t->pool.count; i++)
-		free(t->pool.free[i]);
-	free(t->pool.free);
+	totem_pool_free(&t->pool);
+	totem_pool_free(&t->pool_small);
 	if (t->reasm)
 		for (uint32_t i = 0; i < t->cfg.member_count; i++)
 			free(t->reasm[i].buf);

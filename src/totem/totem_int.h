@@ -38,10 +38,20 @@ struct totem_store {
 	uint64_t delivered; /* highest seq handed to the application */
 };
 
+/* Recycled packet buffers of one size. Packets up to TOTEM_SMALL_BUF bytes
+ * go to a pool of small buffers, so that a large netmtu (64 KiB with knet)
+ * does not cost 64 KiB per stored packet of small messages. */
+#define TOTEM_SMALL_BUF 2048u
+/* Free buffers kept for reuse, per pool, in bytes (the rest are freed). */
+#define TOTEM_POOL_KEEP_BYTES (16u << 20)
+/* Packets a node may have in flight (sent, not yet received by all) are
+ * bounded by the stores' size and by this many bytes of stored packets. */
+#define TOTEM_INFLIGHT_BYTES (64u << 20)
 struct buf_pool {
 	uint8_t **free;
 	uint32_t count;
 	uint32_t cap;
+	uint32_t keep; /* most free buffers kept */
 	uint32_t buf_size;
 };
 
@@ -143,8 +153,9 @@ struct totem_node {
 	struct memb_peer *peer; /* indexed like members_sorted */
 
 	struct submit_queue sq;
-	struct reasm *reasm; /* indexed like members_sorted */
-	struct buf_pool pool;
+	struct reasm *reasm;	    /* indexed like members_sorted */
+	struct buf_pool pool;	    /* netmtu-sized buffers */
+	struct buf_pool pool_small; /* TOTEM_SMALL_BUF-sized buffers */
 
 	/* actions of the current event */
 	struct act_rec *acts;
@@ -179,6 +190,8 @@ struct wire_hdr totem_hdr(const struct totem_node *t, uint8_t type);
 uint32_t totem_next_member(const struct totem_node *t);
 
 /* totem_store.c: buffer pool, stores, submit queue, packing; totem_order.c: token, delivery */
+void totem_pool_init(struct buf_pool *p, uint32_t buf_size);
+void totem_pool_free(struct buf_pool *p);
 int store_init(struct totem_store *s);
 void store_reset(struct totem_node *t, struct totem_store *s, struct totem_ring_id rid);
 void store_free(struct totem_node *t, struct totem_store *s);

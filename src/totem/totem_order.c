@@ -379,13 +379,17 @@ static uint32_t flow_allowance(struct totem_node *t, const struct wire_token *to
 	uint32_t fcc = tok->fcc > t->my_last_sent ? tok->fcc - t->my_last_sent : 0;
 	uint32_t allowed = t->cfg.window_size > fcc ? t->cfg.window_size - fcc : 0;
 	uint64_t in_flight = tok->seq - tok->aru;
+	uint64_t cap = TOTEM_INFLIGHT_BYTES / t->pool.buf_size;
 
 	if (allowed > t->cfg.max_messages)
 		allowed = t->cfg.max_messages;
 	allowed = allowed > sent ? allowed - sent : 0;
-	/* Never run further ahead of the slowest member than the stores hold. */
-	if (in_flight + allowed > STORE_CAP / 2)
-		allowed = in_flight >= STORE_CAP / 2 ? 0 : (uint32_t)(STORE_CAP / 2 - in_flight);
+	/* Never run further ahead of the slowest member than the stores hold,
+	 * nor than a bounded amount of memory holds with large packets. */
+	if (cap > STORE_CAP / 2)
+		cap = STORE_CAP / 2;
+	if (in_flight + allowed > cap)
+		allowed = in_flight >= cap ? 0 : (uint32_t)(cap - in_flight);
 	return allowed;
 }
 

@@ -7,21 +7,41 @@
 
 /* ---- buffer pool: packet buffers are recycled, not freed per message ---- */
 
-static uint8_t *pool_get(struct totem_node *t)
+void totem_pool_init(struct buf_pool *p, uint32_t buf_size)
 {
-	if (t->pool.count)
-		return t->pool.free[--t->pool.count];
-	return malloc(t->pool.buf_size);
+	uint32_t keep = TOTEM_POOL_KEEP_BYTES / buf_size;
+
+	memset(p, 0, sizeof(*p));
+	p->buf_size = buf_size;
+	p->keep = keep < 2 * STORE_CAP + 256 ? keep : 2 * STORE_CAP + 256;
 }
 
-static void pool_put(struct totem_node *t, uint8_t *b)
+void totem_pool_free(struct buf_pool *p)
 {
-	struct buf_pool *p = &t->pool;
+	for (uint32_t i = 0; i < p->count; i++)
+		free(p->free[i]);
+	free(p->free);
+	p->free = NULL;
+	p->count = p->cap = 0;
+}
 
+static struct buf_pool *pool_for(struct totem_node *t, size_t len)
+{
+	return len <= t->pool_small.buf_size ? &t->pool_small : &t->pool;
+}
+
+static uint8_t *pool_get(struct buf_pool *p)
+{
+	if (p->count)
+		return p->free[--p->count];
+	return malloc(p->buf_size);
+}
+
+static void pool_put(struct buf_pool *p, uint8_t *b)
+{
 	if (p->count == p->cap) {
 		uint32_t cap = p->cap ? p->cap * 2 : 256;
-		uint8_t **n =
-			(cap <= 2 * STORE_CAP + 256) ? realloc(p->free, cap * sizeof(*n)) : NULL;
+		uint8_t **n = cap <= p->keep ? realloc(p->free, cap * sizeof(*n)) : NULL;
 		if (!n) {
 			free(b);
 			return;
@@ -44,7 +64,7 @@ int store_init(struct totem_store *s)
 static void slot_release(struct totem_node *t, struct store_slot *sl)
 {
 	if (sl->buf) {
-		pool_put(t, sl->buf);
+		pool_put(pool_for(t, sl->len), sl->buf);
 		sl->buf = NULL;
 	}
 }
@@ -90,7 +110,7 @@ bool store_put(struct totem_node *t, struct totem_store *s, uint64_t seq, const 
 	if (sl->buf) {
 		return false;
 	}
-	sl->buf = pool_get(t);
+	sl->buf = pool_get(pool_for(t, len));
 	if (!sl->buf)
 		return false;
 	memcpy(sl->buf, buf, len);

@@ -136,7 +136,7 @@ static void test_typical_knet(void)
 	if (!c)
 		return;
 	CHECK(d.errors == 0 && d.warnings == 0);
-	CHECK(c->totem.transport == CFG_TRANSPORT_UDPU);
+	CHECK(c->totem.transport == CFG_TRANSPORT_KNET);
 	CHECK(has_exact(&d, UTIL_INFO,
 			"t.conf:5: transport: knet selects Cohort's UDP unicast transport "
 			"(redundant links and crypto included)"));
@@ -176,6 +176,7 @@ static void test_typical_knet(void)
 static void test_udpu_derived_ids(void)
 {
 	struct util_diag d = { 0 };
+	struct totem_config tc;
 	struct cfg_cluster *c = load_ok("totem {\n version: 2\n transport: udpu\n"
 					"  clear_node_high_bit: yes\n}\n"
 					"nodelist {\n"
@@ -191,6 +192,11 @@ static void test_udpu_derived_ids(void)
 	CHECK(c->nodes[1].nodeid == (0xc0a80002u & 0x7fffffffu));
 	CHECK(has_exact(&d, UTIL_INFO, "t.conf:7: nodeid: not set, derived from ring0_addr: "
 				       "167772161"));
+	/* udpu keeps the frame MTU by default, as in Corosync. */
+	memset(&tc, 0, sizeof(tc));
+	CHECK(c->totem.transport == CFG_TRANSPORT_UDPU);
+	CHECK(cfg_to_totem(c, c->nodes[0].nodeid, &tc) == 0);
+	CHECK(tc.netmtu == 1500 - 28 - CRYPTO_MAX_OVERHEAD_BYTES);
 	cfg_free(c);
 	util_diag_free(&d);
 }
@@ -217,7 +223,8 @@ static void test_ipv6_two_node(void)
 	CHECK(cfg_expected_votes(c) == 2);
 	memset(&tc, 0, sizeof(tc));
 	CHECK(cfg_to_totem(c, 2, &tc) == 0);
-	CHECK(tc.netmtu == 1500 - 48 - CRYPTO_MAX_OVERHEAD_BYTES);
+	/* No transport line: knet, whose netmtu default is Corosync's 65536. */
+	CHECK(tc.netmtu == CFG_KNET_NETMTU - 48 - CRYPTO_MAX_OVERHEAD_BYTES);
 	CHECK(tc.token_ms == 300 && tc.consensus_ms == 360); /* no coefficient below 3 nodes */
 	CHECK(cfg_to_totem(c, 7, &tc) == -1);
 	cfg_free(c);
