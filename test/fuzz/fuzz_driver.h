@@ -9,7 +9,8 @@
  *   <target>_replay FILE|DIR...        replay inputs (a directory: every file in it)
  *
  * The mutation loop is what `make check` runs under gcc and ASan+UBSan; the
- * replay form runs the checked-in regression inputs (test/fuzz/regress/). */
+ * replay form runs the checked-in regression inputs (test/fuzz/regress/).
+ * fuzz_wire and fuzz_ipc have mains of their own and use only FZ_CHECK. */
 #ifndef COHORT_FUZZ_DRIVER_H
 #define COHORT_FUZZ_DRIVER_H
 

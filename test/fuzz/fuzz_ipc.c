@@ -16,19 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_driver.h"
 #include "ipc/ipc_cpg.h"
 #include "ipc/ipc_wire.h"
 #include "services/cpg_msg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_CHECK(c)                                                                                \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static uint8_t fz_out[IPC_MAX_FRAME + 4096];
 static unsigned long fz_ok, fz_bad;

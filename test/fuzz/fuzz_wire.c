@@ -12,11 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_driver.h"
 #include "wire/wire.h"
 
 #define FUZZ_CLUSTER 0x11223344u
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Static: a wire_packet is ~18 KiB, and two of them are needed. */
 static struct wire_packet fz_a, fz_b;
@@ -24,14 +23,6 @@ static uint8_t fz_enc[WIRE_MAX_PACKET];
 /* Decode results of the fixed-cluster pass, by reason and, for OK, by type. */
 static unsigned long fz_by_err[WIRE_ERR_COUNT_];
 static unsigned long fz_by_type[8];
-
-#define FZ_CHECK(c)                                                                                \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static int fz_ring_eq(const struct wire_ring_id *a, const struct wire_ring_id *b)
 {
