@@ -77,8 +77,8 @@ static bool family_allowed(int family, enum util_addr_pref pref)
 static enum util_addr_err resolve(const char *s, enum util_addr_pref pref, struct util_addr *out)
 {
 	struct addrinfo hints, *res = NULL;
-	int want_first = (pref == UTIL_ADDR_PREF_V4 || pref == UTIL_ADDR_PREF_V4_6) ? AF_INET
-										    : AF_INET6;
+	int want_first =
+		(pref == UTIL_ADDR_PREF_V4 || pref == UTIL_ADDR_PREF_V4_6) ? AF_INET : AF_INET6;
 	bool found = false;
 
 	memset(&hints, 0, sizeof(hints));

@@ -11,10 +11,10 @@
 #define UTIL_ADDR_STRLEN 64 /* enough for "[v6%scope]:port" */
 
 struct util_addr {
-	uint16_t family;    /* AF_INET or AF_INET6; 0 = unset */
-	uint16_t port;      /* host order; 0 = unset */
-	uint32_t scope_id;  /* IPv6 link-local interface index */
-	uint8_t bytes[16];  /* network order; IPv4 uses the first 4 */
+	uint16_t family;   /* AF_INET or AF_INET6; 0 = unset */
+	uint16_t port;	   /* host order; 0 = unset */
+	uint32_t scope_id; /* IPv6 link-local interface index */
+	uint8_t bytes[16]; /* network order; IPv4 uses the first 4 */
 };
 
 enum util_addr_err {

@@ -16,8 +16,8 @@ enum util_bind_type {
 	UTIL_BIND_U16,
 	UTIL_BIND_U8,
 	UTIL_BIND_BOOL,
-	UTIL_BIND_STR,    /* char array of `size` bytes */
-	UTIL_BIND_ENUM,   /* int-sized enum, values from `names` */
+	UTIL_BIND_STR,	  /* char array of `size` bytes */
+	UTIL_BIND_ENUM,	  /* int-sized enum, values from `names` */
 	UTIL_BIND_IGNORE, /* known key Cohort does not use: an info note */
 };
 
@@ -25,18 +25,18 @@ struct util_bind_name {
 	const char *name;
 	int value;
 	enum util_severity severity; /* of `note`, when there is one */
-	const char *note;            /* said when this value is chosen */
+	const char *note;	     /* said when this value is chosen */
 };
 
 struct util_bind {
 	const char *key; /* a trailing '*' matches any key with that prefix */
 	enum util_bind_type type;
 	size_t off;
-	size_t size;       /* STR only */
-	uint32_t min, max; /* numbers only */
+	size_t size;			    /* STR only */
+	uint32_t min, max;		    /* numbers only */
 	const struct util_bind_name *names; /* ENUM only; NULL-terminated */
-	int set_id;        /* index of the "explicitly set" flag; 0 = none */
-	const char *note;  /* IGNORE: why */
+	int set_id;			    /* index of the "explicitly set" flag; 0 = none */
+	const char *note;		    /* IGNORE: why */
 };
 
 struct util_bind_ctx {

@@ -112,8 +112,7 @@ static char *read_quoted(struct lexer *lx, unsigned line)
 	while (s && lx->p < lx->end && *lx->p != q && *lx->p != '\n') {
 		char c = *lx->p++;
 
-		if (q == '"' && c == '\\' && lx->p < lx->end &&
-		    (*lx->p == '"' || *lx->p == '\\'))
+		if (q == '"' && c == '\\' && lx->p < lx->end && (*lx->p == '"' || *lx->p == '\\'))
 			c = *lx->p++;
 		if (n + 1 >= cap) {
 			char *t = realloc(s, cap *= 2);
@@ -251,11 +250,12 @@ static bool parse_body(struct lexer *lx, struct util_conf_section *sec, int dept
 	}
 }
 
-int util_conf_parse(const char *name, const char *text, size_t len,
-		    struct util_conf_section **out, char *err, size_t errlen)
+int util_conf_parse(const char *name, const char *text, size_t len, struct util_conf_section **out,
+		    char *err, size_t errlen)
 {
-	struct lexer lx = { .name = name, .p = text, .end = text + len, .line = 1,
-			    .err = err, .errlen = errlen };
+	struct lexer lx = {
+		.name = name, .p = text, .end = text + len, .line = 1, .err = err, .errlen = errlen
+	};
 	struct util_conf_section *root = calloc(1, sizeof(*root));
 
 	*out = NULL;
@@ -276,8 +276,7 @@ int util_conf_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-int util_conf_parse_file(const char *path, struct util_conf_section **out, char *err,
-			 size_t errlen)
+int util_conf_parse_file(const char *path, struct util_conf_section **out, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;

@@ -13,10 +13,10 @@
 struct util_conf_section;
 
 struct util_conf_entry {
-	char *key;                         /* key, or the section's name */
-	char *value;                       /* NULL for a section */
+	char *key;			   /* key, or the section's name */
+	char *value;			   /* NULL for a section */
 	struct util_conf_section *section; /* non-NULL for a section */
-	unsigned line;                     /* where the key or the section name is */
+	unsigned line;			   /* where the key or the section name is */
 };
 
 struct util_conf_section {
@@ -27,8 +27,8 @@ struct util_conf_section {
 
 /* Parse text. `name` is only used in error messages ("name:line: ..."). On
  * failure returns -1, *out is NULL and err holds one message. */
-int util_conf_parse(const char *name, const char *text, size_t len,
-		    struct util_conf_section **out, char *err, size_t errlen);
+int util_conf_parse(const char *name, const char *text, size_t len, struct util_conf_section **out,
+		    char *err, size_t errlen);
 /* Read and parse a file; errors name the file (missing, unreadable, syntax). */
 int util_conf_parse_file(const char *path, struct util_conf_section **out, char *err,
 			 size_t errlen);

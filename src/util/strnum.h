@@ -10,10 +10,10 @@
 
 enum util_num_err {
 	UTIL_NUM_OK = 0,
-	UTIL_NUM_EMPTY,     /* nothing to parse */
+	UTIL_NUM_EMPTY, /* nothing to parse */
 	UTIL_NUM_NOT_NUMBER,
-	UTIL_NUM_NEGATIVE,  /* a leading '-' where only unsigned values make sense */
-	UTIL_NUM_RANGE,     /* parsed, but outside [min, max] */
+	UTIL_NUM_NEGATIVE, /* a leading '-' where only unsigned values make sense */
+	UTIL_NUM_RANGE,	   /* parsed, but outside [min, max] */
 };
 
 /* Decimal (or 0x hexadecimal) unsigned integer in [min, max]. */

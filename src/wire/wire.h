@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_MAGIC 0xC0A7u  /* first two bytes of every packet */
+#define WIRE_MAGIC 0xC0A7u /* first two bytes of every packet */
 #define WIRE_VERSION 1u
 #define WIRE_HDR_LEN 12u    /* magic u16, version u8, type u8, cluster u32, sender u32 */
 #define WIRE_MAX_NODES 384u /* Corosync's limit per ring */
@@ -15,12 +15,12 @@
 #define WIRE_MAX_PACKET 65535u
 
 enum wire_type {
-	WIRE_MCAST = 1,        /* ordered data packet (or encapsulated old-ring packet) */
-	WIRE_TOKEN = 2,        /* regular (ORF) token */
-	WIRE_JOIN = 3,         /* membership join */
+	WIRE_MCAST = 1,	       /* ordered data packet (or encapsulated old-ring packet) */
+	WIRE_TOKEN = 2,	       /* regular (ORF) token */
+	WIRE_JOIN = 3,	       /* membership join */
 	WIRE_COMMIT = 4,       /* commit token */
 	WIRE_MERGE_DETECT = 5, /* representative announces its ring */
-	WIRE_LEAVE = 6,        /* graceful departure */
+	WIRE_LEAVE = 6,	       /* graceful departure */
 };
 
 /* Reasons a packet is rejected; index into counters. WIRE_OK is 0. */
@@ -30,9 +30,9 @@ enum wire_err {
 	WIRE_ERR_MAGIC,
 	WIRE_ERR_VERSION,
 	WIRE_ERR_CLUSTER, /* other cluster id */
-	WIRE_ERR_TYPE,    /* unknown packet type */
+	WIRE_ERR_TYPE,	  /* unknown packet type */
 	WIRE_ERR_LENGTH,  /* trailing bytes, or over WIRE_MAX_PACKET */
-	WIRE_ERR_FIELD,   /* a count or value outside its range */
+	WIRE_ERR_FIELD,	  /* a count or value outside its range */
 	WIRE_ERR_COUNT_
 };
 const char *wire_err_name(enum wire_err e);
@@ -49,7 +49,7 @@ struct wire_hdr {
 };
 
 /* MCAST flags */
-#define WIRE_MCAST_ENCAP 0x01u    /* payload is one whole encoded MCAST of an old ring */
+#define WIRE_MCAST_ENCAP 0x01u	  /* payload is one whole encoded MCAST of an old ring */
 #define WIRE_MCAST_HAS_SAFE 0x02u /* some item completes a SAFE message */
 
 /* Item (one application message or fragment of one) inside an MCAST payload:
@@ -67,14 +67,14 @@ struct wire_mcast {
 	struct wire_ring_id ring_id;
 	uint64_t seq;
 	uint8_t flags;
-	uint16_t item_count;    /* 0 when ENCAP */
+	uint16_t item_count;	/* 0 when ENCAP */
 	const uint8_t *payload; /* view into the decoded buffer */
 	uint32_t payload_len;
 };
 
 struct wire_item {
 	uint8_t guarantee; /* 0 agreed, 1 safe */
-	uint8_t frag;      /* WIRE_FRAG_* */
+	uint8_t frag;	   /* WIRE_FRAG_* */
 	uint32_t frag_pos; /* fragments only: total length (FIRST) or offset */
 	uint32_t len;
 	const uint8_t *data;
@@ -83,7 +83,7 @@ struct wire_item {
 struct wire_token {
 	struct wire_ring_id ring_id;
 	uint64_t token_seq; /* incremented at every hop; duplicates are dropped */
-	uint64_t seq;       /* highest message seq assigned on the ring */
+	uint64_t seq;	    /* highest message seq assigned on the ring */
 	uint64_t aru;
 	uint32_t aru_id;
 	uint32_t backlog;

@@ -11,13 +11,13 @@
 
 static int checks, failures;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                       \
+		}                                                                                \
 	} while (0)
 
 static const uint32_t peers[] = { 1, 2, 3 };
@@ -34,8 +34,12 @@ static struct crypto_key make_key(uint8_t seed)
 static struct crypto_ctx *ctx(enum crypto_mode mode, const struct crypto_key *k, uint32_t me,
 			      const char *cluster, uint64_t counter_start)
 {
-	struct crypto_params p = { .mode = mode, .key = k, .cluster_name = cluster,
-				   .my_nodeid = me, .peers = peers, .peer_count = 3,
+	struct crypto_params p = { .mode = mode,
+				   .key = k,
+				   .cluster_name = cluster,
+				   .my_nodeid = me,
+				   .peers = peers,
+				   .peer_count = 3,
 				   .counter_start = counter_start };
 	struct crypto_ctx *c = NULL;
 	char err[200];
@@ -319,8 +323,11 @@ out:
 static void test_params(void)
 {
 	struct crypto_key short_key = { .len = 16 };
-	struct crypto_params p = { .mode = CRYPTO_MODE_AEAD, .key = &short_key, .my_nodeid = 1,
-				   .peers = peers, .peer_count = 3 };
+	struct crypto_params p = { .mode = CRYPTO_MODE_AEAD,
+				   .key = &short_key,
+				   .my_nodeid = 1,
+				   .peers = peers,
+				   .peer_count = 3 };
 	struct crypto_ctx *c = NULL;
 	char err[200];
 

@@ -18,8 +18,9 @@ static void measure(enum crypto_mode mode, size_t size, double seconds)
 {
 	static const uint32_t peers[] = { 1, 2 };
 	struct crypto_key key = { .len = 256 };
-	struct crypto_params p = { .mode = mode, .key = &key, .cluster_name = "bench",
-				   .peers = peers, .peer_count = 2 };
+	struct crypto_params p = {
+		.mode = mode, .key = &key, .cluster_name = "bench", .peers = peers, .peer_count = 2
+	};
 	struct crypto_ctx *tx = NULL, *rx = NULL;
 	uint8_t *payload = calloc(1, size), *pkt = malloc(size + CRYPTO_MAX_OVERHEAD_BYTES);
 	char err[128];

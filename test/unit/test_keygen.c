@@ -1,28 +1,28 @@
 /* cohort-keygen as a user runs it, in a temporary directory. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "net/crypto.h"
 
 static int checks, failures;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		checks++;                                                                        \
+		if (!(cond)) {                                                                   \
+			failures++;                                                              \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                       \
+		}                                                                                \
 	} while (0)
 
 /* Run the tool with up to 5 arguments, output discarded; returns exit code. */
-static int run(const char *tool, const char *a1, const char *a2, const char *a3,
-	       const char *a4, const char *a5)
+static int run(const char *tool, const char *a1, const char *a2, const char *a3, const char *a4,
+	       const char *a5)
 {
 	int status = -1;
 	pid_t pid = fork();
