@@ -2,7 +2,7 @@
 # commands a newcomer needs are `make demo` and `make check`.
 #
 #   make / make all     configure + build build/ (gcc, RelWithDebInfo)
-#   make check          deps, gcc + ASan/UBSan + clang builds, all tests
+#   make check          deps, format check, gcc + ASan/UBSan + clang builds, all tests
 #   make install        cmake --install build (PREFIX, DESTDIR honoured)
 #   make demo           scripts/demo.sh (once the daemon exists)
 #   make soak           test/sim/soak.sh, then test/system/soak_daemon.sh
@@ -110,6 +110,7 @@ check:
 	}; \
 	skip() { summary+=("  skip  $$1 (its build failed)"); }; \
 	if step "install-deps" check-deps; then \
+		step "format (clang-format, dry run)" format-check || true; \
 		step "build (gcc)" check-build && gcc_ok=1 || gcc_ok=0; \
 		step "build-san (gcc, ASan+UBSan)" check-build-san && san_ok=1 || san_ok=0; \
 		step "build-clang (+ libFuzzer targets)" check-build-clang && clang_ok=1 || clang_ok=0; \
