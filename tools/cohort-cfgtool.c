@@ -32,24 +32,18 @@ static void print_nodes(const char *links)
 	printf("%-8s %-4s %-28s %-5s %10s %10s %10s %8s\n", "nodeid", "link", "address", "state",
 	       "rtt ms", "min ms", "max ms", "changes");
 	for (const char *p = links; *p;) {
-		const char *eol = p + strcspn(p, "\n"), *r = strstr(p, " rtt_us "),
-			   *ch = strstr(p, " changes ");
-		unsigned node, link, changes = 0;
-		unsigned long long rtt, lo, hi;
-		char addr[80], state[8];
+		const char *eol = p + strcspn(p, "\n");
+		struct tool_link l;
 
-		if (sscanf(p, "node %u link %u %79s %7s", &node, &link, addr, state) == 4) {
-			if (ch && ch < eol)
-				sscanf(ch, " changes %u", &changes);
-			printf("%-8u %-4u %-28s %-5s", node, link, addr, state);
-			if (r && r < eol &&
-			    sscanf(r, " rtt_us %llu rtt_min_us %llu rtt_max_us %llu", &rtt, &lo,
-				   &hi) == 3)
-				printf(" %10.3f %10.3f %10.3f", (double)rtt / 1e3, (double)lo / 1e3,
-				       (double)hi / 1e3);
+		if (tool_parse_link(p, &l) == 0) {
+			printf("%-8u %-4u %-28s %-5s", l.node, l.link, l.addr,
+			       l.up ? "up" : "down");
+			if (l.has_rtt)
+				printf(" %10.3f %10.3f %10.3f", (double)l.rtt_us / 1e3,
+				       (double)l.rtt_min_us / 1e3, (double)l.rtt_max_us / 1e3);
 			else
 				printf(" %10s %10s %10s", "-", "-", "-");
-			printf(" %8u\n", changes);
+			printf(" %8llu\n", l.changes);
 		}
 		p = *eol ? eol + 1 : eol;
 	}

@@ -33,14 +33,6 @@ struct top_counter {
 	unsigned long long val;
 };
 
-struct top_link {
-	uint32_t node, link;
-	char addr[80];
-	bool up;
-	unsigned long long rx, tx;
-	unsigned long long rtt_us; /* smoothed round-trip time; 0: not measured */
-};
-
 /* One look at the daemon. */
 struct top_sample {
 	bool ok;
@@ -51,7 +43,7 @@ struct top_sample {
 	unsigned member_count;
 	struct top_counter c[TOP_MAX_COUNTERS];
 	size_t nc;
-	struct top_link l[TOP_MAX_LINKS];
+	struct tool_link l[TOP_MAX_LINKS];
 	size_t nl;
 };
 
@@ -127,19 +119,8 @@ static void parse_stats(struct top_sample *s, char *text)
 static void parse_links(struct top_sample *s, const char *text)
 {
 	for (const char *p = text; *p && s->nl < TOP_MAX_LINKS;) {
-		struct top_link *l = &s->l[s->nl];
-		char state[8];
-
-		if (sscanf(p, "node %u link %u %79s %7s rx %llu tx %llu", &l->node, &l->link,
-			   l->addr, state, &l->rx, &l->tx) == 6) {
-			const char *eol = p + strcspn(p, "\n"), *r = strstr(p, " rtt_us ");
-
-			l->up = !strcmp(state, "up");
-			l->rtt_us = 0;
-			if (r && r < eol)
-				sscanf(r, " rtt_us %llu", &l->rtt_us);
+		if (tool_parse_link(p, &s->l[s->nl]) == 0)
 			s->nl++;
-		}
 		p += strcspn(p, "\n");
 		p += *p == '\n';
 	}
@@ -197,7 +178,7 @@ static bool rate(const struct top_sample *prev, const struct top_sample *cur, co
 	return true;
 }
 
-static const struct top_link *link_find(const struct top_sample *s, uint32_t node, uint32_t link)
+static const struct tool_link *link_find(const struct top_sample *s, uint32_t node, uint32_t link)
 {
 	for (size_t i = 0; s && i < s->nl; i++)
 		if (s->l[i].node == node && s->l[i].link == link)
@@ -291,7 +272,8 @@ static void print_rows(const char *title, const struct top_row *rows, size_t n,
 	}
 }
 
-static void print_link_rate(const struct top_link *p, const struct top_link *l, double dt, bool rx)
+static void print_link_rate(const struct tool_link *p, const struct tool_link *l, double dt,
+			    bool rx)
 {
 	unsigned long long a = p ? (rx ? p->rx : p->tx) : 0, b = rx ? l->rx : l->tx;
 
@@ -314,7 +296,7 @@ static void print_links(const struct top_sample *prev, const struct top_sample *
 	printf("  %10s %4s  %-28s %-5s %10s %10s %9s\n", "node", "link", "address", "state", "rx/s",
 	       "tx/s", "rtt ms");
 	for (size_t i = 0; i < cur->nl; i++) {
-		const struct top_link *l = &cur->l[i];
+		const struct tool_link *l = &cur->l[i];
 
 		/* On a terminal keep to one screen; say what was left out. */
 		if (room >= 0 && (int)shown >= room && shown + 1 < cur->nl) {
@@ -326,7 +308,7 @@ static void print_links(const struct top_sample *prev, const struct top_sample *
 				true);
 		print_link_rate(link_find(prev && prev->ok ? prev : NULL, l->node, l->link), l, dt,
 				false);
-		if (l->rtt_us)
+		if (l->has_rtt)
 			printf(" %9.3f\n", (double)l->rtt_us / 1000.0);
 		else
 			printf(" %9s\n", "-");
@@ -408,14 +390,14 @@ static void print_json(const struct top_opts *o, const struct top_sample *prev,
 	}
 	printf("}, \"links\": [");
 	for (size_t i = 0; i < cur->nl; i++) {
-		const struct top_link *l = &cur->l[i];
+		const struct tool_link *l = &cur->l[i];
 
 		printf("%s{\"node\": %u, \"link\": %u, \"address\": ", i ? ", " : "", l->node,
 		       l->link);
 		tool_json_string(stdout, l->addr, strlen(l->addr));
 		printf(", \"state\": \"%s\", \"rx\": %llu, \"tx\": %llu", l->up ? "up" : "down",
 		       l->rx, l->tx);
-		if (l->rtt_us)
+		if (l->has_rtt)
 			printf(", \"rtt_us\": %llu", l->rtt_us);
 		printf("}");
 	}

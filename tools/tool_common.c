@@ -9,6 +9,34 @@
 
 #include "tool_common.h"
 
+/* The value after " name " within [p, eol), if the field is there. */
+static bool named_field(const char *p, const char *eol, const char *name, unsigned long long *v)
+{
+	char key[32];
+	const char *f;
+
+	snprintf(key, sizeof(key), " %s ", name);
+	f = strstr(p, key);
+	return f && f < eol && sscanf(f + strlen(key), "%llu", v) == 1;
+}
+
+int tool_parse_link(const char *line, struct tool_link *out)
+{
+	const char *eol = line + strcspn(line, "\n");
+	char state[8];
+
+	memset(out, 0, sizeof(*out));
+	if (sscanf(line, "node %u link %u %79s %7s rx %llu tx %llu", &out->node, &out->link,
+		   out->addr, state, &out->rx, &out->tx) != 6)
+		return -1;
+	out->up = !strcmp(state, "up");
+	named_field(line, eol, "changes", &out->changes);
+	out->has_rtt = named_field(line, eol, "rtt_us", &out->rtt_us) &&
+		       named_field(line, eol, "rtt_min_us", &out->rtt_min_us) &&
+		       named_field(line, eol, "rtt_max_us", &out->rtt_max_us);
+	return 0;
+}
+
 const char *tool_ipc_name(void)
 {
 	const char *n = getenv("COHORT_IPC");

@@ -3,6 +3,7 @@
 #ifndef COHORT_TOOL_COMMON_H
 #define COHORT_TOOL_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -26,5 +27,20 @@ const char *tool_cs_name(cs_error_t e);
 
 /* s[0..len) as a JSON string, quotes included. */
 void tool_json_string(FILE *f, const char *s, size_t len);
+
+/* One line of the control socket's "links" reply: "node N link L ADDR up|down
+ * rx P tx P", then named fields added later (changes, rtt_us, rtt_min_us,
+ * rtt_max_us), found by name so that an older daemon reads as "not known". */
+struct tool_link {
+	unsigned node, link;
+	char addr[80];
+	bool up;
+	unsigned long long rx, tx, changes;
+	bool has_rtt;
+	unsigned long long rtt_us, rtt_min_us, rtt_max_us;
+};
+/* Parses the line at line (up to '\n' or the end); 0, or -1 if it is not a
+ * link line. */
+int tool_parse_link(const char *line, struct tool_link *out);
 
 #endif /* COHORT_TOOL_COMMON_H */
