@@ -477,6 +477,8 @@ static void fire_timer(struct totem_node *t, enum totem_timer w)
 		}
 		break;
 	case TMR_JOIN:
+		/* A newcomer's grace for an unreachable hint may have run out. */
+		memb_fail_unreachable(t);
 		memb_send_join(t);
 		totem_timer_arm(t, TMR_JOIN, t->cfg.join_ms);
 		break;

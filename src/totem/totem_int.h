@@ -146,8 +146,9 @@ struct totem_node {
 	bool agreed[TOTEM_MAX_NODES]; /* indexed like proc[] */
 	bool heard[TOTEM_MAX_NODES];
 	uint64_t gather_max_ring_seq;
-	bool consensus_waited; /* the last consensus timeout spared live nodes */
-	bool awaiting_commit;  /* all agreed; the representative's token is due */
+	bool consensus_waited;	  /* the last consensus timeout spared live nodes */
+	uint64_t gather_start_us; /* when the current gather began */
+	bool awaiting_commit;	  /* all agreed; the representative's token is due */
 	uint64_t last_commit_token_seq;
 	struct wire_commit commit;
 	struct memb_peer *peer; /* indexed like members_sorted */

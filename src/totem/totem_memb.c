@@ -88,6 +88,8 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 	for (uint32_t i = 0; i < t->cfg.member_count; i++)
 		t->peer[i].gather_heard = false;
 	t->consensus_waited = false;
+	if (prev != TOTEM_GATHER)
+		t->gather_start_us = t->now;
 	memb_send_join(t);
 	totem_timer_arm(t, TMR_JOIN, t->cfg.join_ms);
 	totem_timer_arm(t, TMR_CONSENSUS, t->cfg.consensus_ms);
@@ -449,8 +451,11 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 		t->gather_max_ring_seq = j->ring_seq;
 	join_merge(t, from, j);
 	pi = proc_index(t, from);
-	if (pi < 0 || totem_set_has(t->fail, t->fail_count, from))
+	if (pi < 0 || totem_set_has(t->fail, t->fail_count, from)) {
+		/* Failing the sender (it failed us) may leave everyone else agreed. */
+		check_consensus(t);
 		return;
+	}
 	t->heard[pi] = true;
 	if (memb_peer_of(t, from)) {
 		memb_peer_of(t, from)->gather_heard = true;

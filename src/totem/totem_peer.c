@@ -45,13 +45,28 @@ void memb_backoff_note_failures(struct totem_node *t)
 	}
 }
 
+/* The hint lags the network: a node that has just restarted reaches the
+ * others' cores before their transports see it again, and a peer's join may
+ * name it before its own join has reached us. So a node from outside our
+ * ring is failed on the hint only two join periods into the gather, time
+ * for its packets to arrive (each clears the hint). Members of our ring
+ * are failed at once: their silence is what started the gather. */
+static bool unreachable_now(const struct totem_node *t, uint32_t nodeid)
+{
+	const struct memb_peer *p = memb_peer_of(t, nodeid);
+
+	if (!p || !p->unreachable || nodeid == t->cfg.nodeid)
+		return false;
+	return totem_set_has(t->memb, t->memb_count, nodeid) ||
+	       t->now - t->gather_start_us >= 2ull * t->cfg.join_ms * 1000u;
+}
+
 bool memb_fail_unreachable_sets(struct totem_node *t)
 {
 	bool changed = false;
 
 	for (uint32_t i = 0; i < t->proc_count; i++) {
-		const struct memb_peer *p = memb_peer_of(t, t->proc[i]);
-		if (p && p->unreachable && t->proc[i] != t->cfg.nodeid &&
+		if (unreachable_now(t, t->proc[i]) &&
 		    !totem_set_has(t->fail, t->fail_count, t->proc[i])) {
 			totem_set_add(t->fail, &t->fail_count, t->proc[i]);
 			totem_trace(t, "unreachable: failing", t->proc[i]);

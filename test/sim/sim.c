@@ -195,6 +195,7 @@ void sim_node_start(struct sim *s, uint32_t node)
 	n->timer_gen++;
 	n->start_gen++;
 	n->counter = 0;
+	sim_reach_reset(s, node);
 	if (s->chk)
 		chk_start(s->chk, s->now, node);
 	totem_start(n->t, s->now);

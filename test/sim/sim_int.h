@@ -30,6 +30,7 @@ enum sim_ev_type {
 	SIM_EV_START,  /* first start or restart of a node */
 	SIM_EV_RESUME, /* a paused node continues */
 	SIM_EV_QUIET,  /* faults stop */
+	SIM_EV_REACH,  /* the transport's reachability hints are re-evaluated */
 };
 
 struct sim_ev {
@@ -67,6 +68,15 @@ struct sim_link {
 	uint32_t delay_us, jitter_us;
 };
 
+enum { SIM_REACH_UNTOLD = 0, SIM_REACH_UP, SIM_REACH_DOWN };
+
+/* What node a's transport has told its core about node b. */
+struct sim_reach {
+	uint8_t told;
+	bool flowing;	   /* heartbeats go both ways now */
+	uint64_t since_us; /* flowing has had its value since */
+};
+
 struct sim_node {
 	uint32_t id;
 	struct totem_node *t;
@@ -101,6 +111,7 @@ struct sim {
 	struct sim_node node[SIM_NODES_MAX];
 	struct sim_link link[SIM_NODES_MAX][SIM_NODES_MAX];
 	bool blocked[SIM_NODES_MAX][SIM_NODES_MAX];
+	struct sim_reach reach[SIM_NODES_MAX][SIM_NODES_MAX];
 	bool quiet;
 	uint64_t quiet_at, work_end, end_at, bound_us;
 	uint32_t reorder_max_us;
@@ -129,6 +140,11 @@ void sim_pkt_put(struct sim_pkt *p);
 void sim_net_init(struct sim *s);
 void sim_net_send(struct sim *s, uint32_t from, uint32_t to_id, const uint8_t *data, size_t len);
 void sim_net_quiet(struct sim *s);
+
+/* sim_reach.c: the transport's reachability hints */
+void sim_reach_start(struct sim *s);
+void sim_reach_reset(struct sim *s, uint32_t node);
+void sim_reach_tick(struct sim *s);
 
 /* sim_fault.c: scenario and faults */
 void sim_faults_plan(struct sim *s);

@@ -34,6 +34,7 @@ static void run_setup(struct sim *s, const struct sim_opts *o, uint64_t seed)
 		ids[i] = s->cfg.members[i] = s->node[i].id;
 	s->cfg.member_count = s->n;
 	sim_net_init(s);
+	sim_reach_start(s);
 	sim_work_plan(s);
 	s->chk = o->check ? s->chk_store : NULL;
 	if (s->chk) {
@@ -97,6 +98,9 @@ static void dispatch(struct sim *s, struct sim_ev *ev)
 	case SIM_EV_QUIET:
 		on_quiet(s);
 		break;
+	case SIM_EV_REACH:
+		sim_reach_tick(s);
+		return;
 	}
 	if (s->o->workload == SIM_WL_SATURATE && ev->type != SIM_EV_FAULT && n->up)
 		sim_work_topup(s, ev->node);

@@ -245,7 +245,7 @@ def diagnose(cl, clients):
                 i + 1, "\n".join(ln for ln in text.splitlines() if not ln.endswith(" 0"))))
 
 
-def wait_for(cond, timeout, what, cl=None, clients=(), step=0.05):
+def wait_for(cond, timeout, what, cl=None, clients=(), step=0.05, marks=None):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if cond():
@@ -253,6 +253,10 @@ def wait_for(cond, timeout, what, cl=None, clients=(), step=0.05):
         time.sleep(step)
     if not cond():
         diagnose(cl, clients)
+        if marks:
+            what += " (missing: %s)" % "; ".join(
+                "%s lacks %s" % (c.name, ",".join(sorted(set(marks) - c.marks)))
+                for c in clients if not c.has_marks(marks))
     check(cond(), "timed out after %.0f s waiting for %s" % (timeout, what), cl, clients)
     return time.monotonic() - t0
 
@@ -379,7 +383,7 @@ def test_order(base):
         for c in cs:
             c.cmd("mark 0 END-%s" % c.name)
         marks = ["END-%s" % c.name for c in cs]
-        wait_for(lambda: all(c.has_marks(marks) for c in cs), 25, "all end marks", cl, cs)
+        wait_for(lambda: all(c.has_marks(marks) for c in cs), 25, "all end marks", cl, cs, marks=marks)
         took = time.monotonic() - t0
         want = {c.pid: n_msgs for c in cs}
         want[cs[0].pid] += 3
@@ -417,7 +421,7 @@ def test_kill9_restart(base):
         cl.kill(2)
         marks = ["END1-%s" % c.name for c in live]
         wait_for(lambda: all(c.has_marks(marks) for c in live), 25, "survivors' end marks",
-                 cl, live)
+                 cl, live, marks=marks)
         wait_for(lambda: all(any(ln.startswith("X ") for ln in c.lines()) for c in dead), 5,
                  "clients of the killed daemon to report the connection failed", cl, dead)
         for c in dead:
@@ -447,6 +451,12 @@ def test_kill9_restart(base):
             c.cmd("send 0 500 mix 64-600")
         new = open_clients(cl, [(2, "new")])[0]
         new.cmd("join 0 k9")
+        # cpg_join returns once the JOIN is queued, not ordered: a mark sent now could be
+        # ordered before it (the other nodes may hold the token first) and the new member
+        # would rightly never see it. Marks go out once every survivor has seen the JOIN.
+        wait_for(lambda: all(any((3, new.pid, 1) in j for _, _, _, j in confchgs(c.lines()))
+                             for c in live), 10, "every survivor to see the new client's JOIN",
+                 cl, live + [new])
         for c in live + [new]:
             if c is new:
                 c.cmd("send 0 500 mix 64-600")
@@ -454,7 +464,7 @@ def test_kill9_restart(base):
         everyone = live + [new]
         marks = ["END2-%s" % c.name for c in everyone]
         wait_for(lambda: all(c.has_marks(marks) for c in everyone), 20, "end marks after restart",
-                 cl, everyone)
+                 cl, everyone, marks=marks)
         ref, starts = same_stream(live + [new], cl)
         joins = [(i, m, j) for i, m, _, j in confchgs(ref.lines()) if (3, new.pid, 1) in j]
         check(len(joins) == 1 and joins[0][0] == starts[-1],
@@ -484,7 +494,7 @@ def test_procdown(base):
                              for c in cs), 15, "1000 deliveries each", cl, cs)
         victim.kill()
         marks = ["END-%s" % c.name for c in live]
-        wait_for(lambda: all(c.has_marks(marks) for c in live), 25, "end marks", cl, live)
+        wait_for(lambda: all(c.has_marks(marks) for c in live), 25, "end marks", cl, live, marks=marks)
         ref, _ = same_stream(live, cl)
         downs = [(i, m, lft) for i, m, lft, _ in confchgs(ref.lines()) if lft]
         check(len(downs) == 1 and downs[0][2] == [(2, victim.pid, CPG_REASON_PROCDOWN)],
@@ -683,7 +693,7 @@ def test_many(base):
             f.cmd("mark 0 END-%s" % f.name)
         marks = ["END-%s" % f.name for f in fresh]
         wait_for(lambda: all(f.has_marks(marks) for f in fresh), 10, "messages after clean-up",
-                 cl, fresh)
+                 cl, fresh, marks=marks)
         for f in fresh:
             check_deliveries(f, cl, {x.pid: 50 for x in fresh})
         for i in ALL3:
