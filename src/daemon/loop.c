@@ -22,8 +22,6 @@ struct dloop {
 	bool stop;
 	struct dloop_fd *fds; /* indexed by fd number */
 	struct dloop_timer *timers;
-	struct dloop_idle *idles;
-	bool timer_set; /* a timer was set since the flag was cleared */
 	uint64_t armed_us;
 };
 
@@ -103,7 +101,6 @@ void dloop_timer_set(struct dloop *l, struct dloop_timer *t, uint64_t deadline_u
 	t->deadline_us = deadline_us;
 	t->cb = cb;
 	t->arg = arg;
-	l->timer_set = true;
 	if (!t->registered) {
 		t->next = l->timers;
 		l->timers = t;
@@ -120,34 +117,6 @@ void dloop_timer_del(struct dloop *l, struct dloop_timer *t)
 			return;
 		}
 	}
-}
-
-void dloop_idle_add(struct dloop *l, struct dloop_idle *h, dloop_idle_cb cb, void *arg)
-{
-	h->cb = cb;
-	h->arg = arg;
-	if (!h->registered) {
-		h->next = l->idles;
-		l->idles = h;
-		h->registered = true;
-	}
-}
-
-void dloop_idle_del(struct dloop *l, struct dloop_idle *h)
-{
-	for (struct dloop_idle **p = &l->idles; *p; p = &(*p)->next) {
-		if (*p == h) {
-			*p = h->next;
-			h->registered = false;
-			return;
-		}
-	}
-}
-
-static void run_idles(struct dloop *l)
-{
-	for (struct dloop_idle *h = l->idles; h; h = h->next)
-		h->cb(h->arg);
 }
 
 void dloop_stop(struct dloop *l)
@@ -196,15 +165,7 @@ int dloop_run(struct dloop *l)
 
 	l->stop = false;
 	while (!l->stop) {
-		/* Idle work may arm timers (a connection closed by a failed
-		 * write), which must be due or programmed before the wait. */
-		for (int guard = 0; guard < 16; guard++) {
-			run_timers(l);
-			l->timer_set = false;
-			run_idles(l);
-			if (!l->timer_set)
-				break;
-		}
+		run_timers(l);
 		int n = epoll_wait(l->epfd, evs, 64, -1);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -21,17 +21,6 @@ struct dloop_timer {
 	bool registered;
 };
 
-/* Runs each time the loop has handled a batch of events and is about to
- * wait: work deferred while handling them (writes to clients) is done here,
- * once per batch. Owned by its user, like a timer. */
-typedef void (*dloop_idle_cb)(void *arg);
-struct dloop_idle {
-	dloop_idle_cb cb;
-	void *arg;
-	struct dloop_idle *next;
-	bool registered;
-};
-
 int dloop_create(struct dloop **out);
 void dloop_destroy(struct dloop *l);
 
@@ -43,9 +32,6 @@ void dloop_del_fd(struct dloop *l, int fd);
 void dloop_timer_set(struct dloop *l, struct dloop_timer *t, uint64_t deadline_us,
 		     dloop_timer_cb cb, void *arg);
 void dloop_timer_del(struct dloop *l, struct dloop_timer *t);
-
-void dloop_idle_add(struct dloop *l, struct dloop_idle *h, dloop_idle_cb cb, void *arg);
-void dloop_idle_del(struct dloop *l, struct dloop_idle *h);
 
 uint64_t dloop_now_us(void); /* CLOCK_MONOTONIC */
 

@@ -82,7 +82,6 @@ static void conn_free(struct ipc_conn *c)
 		dloop_timer_del(s->loop, &c->timer);
 	if (c->flow_timer.registered)
 		dloop_timer_del(s->loop, &c->flow_timer);
-	ipc_conn_undirty(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -172,11 +171,6 @@ int ipc_respond(struct ipc_conn *c, const struct ipc_hdr *h, int32_t result,
 	}
 	ipc_resp_head_encode(head, h->type, h->req_id, result, blen);
 	iov[0] = (struct iovec){ .iov_base = head, .iov_len = IPC_HDR_LEN };
-	/* Events queued before this response are written before it: a client
-	 * that dispatches once the call returns (trackstart with
-	 * CS_TRACK_CURRENT) finds them, as it would without the batching. */
-	if (c->ev_dirty && c->eq.bytes)
-		ipc_conn_writable(c, c->evfd, &c->eq);
 	return ipc_queue_send(c, c->fd, &c->rq, iov, n + 1);
 }
 
@@ -184,7 +178,7 @@ int ipc_send_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
 {
 	if (!c->ready)
 		return -EPIPE;
-	return ipc_queue_event(c, iov, n);
+	return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
 }
 
 static void conn_fd_cb(void *arg, int fd, uint32_t events)
@@ -465,7 +459,6 @@ int ipc_server_create(struct dloop *loop, const struct ipc_server_config *cfg,
 		ipc_server_destroy(s);
 		return err;
 	}
-	dloop_idle_add(loop, &s->idle, ipc_flush_events, s);
 	IPC_LOG(s, 2, "listening on @%s", s->name);
 	*out = s;
 	return 0;
@@ -477,8 +470,6 @@ void ipc_server_destroy(struct ipc_server *s)
 		return;
 	while (s->conns)
 		conn_free(s->conns);
-	if (s->idle.registered)
-		dloop_idle_del(s->loop, &s->idle);
 	if (s->lfd >= 0) {
 		dloop_del_fd(s->loop, s->lfd);
 		close(s->lfd);

@@ -44,9 +44,6 @@ struct ipc_conn {
 	bool congested, stalled, flow_counted;
 	uint64_t ev_sent_bytes, ev_seen_bytes; /* progress seen by the stall check */
 	struct dloop_timer flow_timer;
-	/* events queued in this loop pass, written when the loop goes idle */
-	bool ev_dirty;
-	struct ipc_conn *dirty_next;
 	int close_level;
 	char close_reason[112];
 	void *data;
@@ -63,10 +60,8 @@ struct ipc_server {
 	uid_t self_uid;
 	uint32_t next_id;
 	struct ipc_conn *conns;
-	size_t refusing;	/* over_limit connections */
-	int spare_fd;		/* given up to accept-and-close when out of fds */
-	struct ipc_conn *dirty; /* connections with events to write at idle */
-	struct dloop_idle idle;
+	size_t refusing; /* over_limit connections */
+	int spare_fd;	 /* given up to accept-and-close when out of fds */
 	struct ipc_server_stats stats;
 };
 
@@ -83,10 +78,6 @@ void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q);
 int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct iovec *iov,
 		   unsigned n);
 void ipc_outq_free(struct ipc_outq *q);
-/* An event to the client: batched with the others of this loop pass. */
-int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n);
-void ipc_flush_events(void *server);
-void ipc_conn_undirty(struct ipc_conn *c);
 void ipc_conn_process(struct ipc_conn *c);
 void ipc_flow_queued(struct ipc_conn *c);
 void ipc_flow_written(struct ipc_conn *c, size_t bytes);

@@ -17,11 +17,6 @@
 #define IPC_CHUNK_MIN (64u << 10)
 #define IPC_READ_BUDGET 8 /* reads per wake-up, so one client cannot starve the rest */
 #define IPC_MAX_PASSED_FDS 4
-/* Events held for the end of a loop pass at most: a token visit delivers
- * many messages, and one write of all of them wakes a client once instead
- * of once per event (on 2 cores with a real-time daemon, each wake-up is a
- * context switch both ways). Past this, written at once. */
-#define IPC_EVENT_BATCH (256u << 10)
 
 void ipc_conn_update_events(struct ipc_conn *c)
 {
@@ -132,68 +127,6 @@ int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct 
 		ipc_flow_queued(c);
 	ipc_conn_update_events(c);
 	return 0;
-}
-
-static void mark_dirty(struct ipc_conn *c)
-{
-	if (c->ev_dirty)
-		return;
-	c->ev_dirty = true;
-	c->dirty_next = c->srv->dirty;
-	c->srv->dirty = c;
-}
-
-void ipc_conn_undirty(struct ipc_conn *c)
-{
-	if (!c->ev_dirty)
-		return;
-	for (struct ipc_conn **p = &c->srv->dirty; *p; p = &(*p)->dirty_next) {
-		if (*p == c) {
-			*p = c->dirty_next;
-			break;
-		}
-	}
-	c->ev_dirty = false;
-}
-
-int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
-{
-	size_t total = 0;
-
-	if (c->closing || c->evfd < 0)
-		return -EPIPE;
-	/* A backlog that waits for the socket to drain keeps its own pace. */
-	if (!c->ev_dirty && c->eq.bytes)
-		return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
-	for (unsigned i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	if (c->eq.bytes + total <= IPC_EVENT_BATCH) {
-		if (outq_append(&c->eq, iov, n, 0, total)) {
-			ipc_conn_close(c, 1, "out of memory queueing output");
-			return -ENOBUFS;
-		}
-		mark_dirty(c);
-		return 0;
-	}
-	if (c->eq.bytes)
-		ipc_conn_writable(c, c->evfd, &c->eq);
-	if (c->closing)
-		return -EPIPE;
-	return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
-}
-
-void ipc_flush_events(void *server)
-{
-	struct ipc_server *s = server;
-
-	while (s->dirty) {
-		struct ipc_conn *c = s->dirty;
-
-		s->dirty = c->dirty_next;
-		c->ev_dirty = false;
-		if (!c->closing && c->evfd >= 0)
-			ipc_conn_writable(c, c->evfd, &c->eq);
-	}
 }
 
 void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q)
