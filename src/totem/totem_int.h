@@ -225,6 +225,10 @@ static inline void totem_trace(const struct totem_node *t, const char *what, uin
 		t->cfg.trace(t->cfg.trace_arg, what, nodeid);
 }
 void memb_fail_unreachable(struct totem_node *t);
+/* The gather's sets changed: every agreement so far is void. */
+void memb_sets_changed(struct totem_node *t);
+/* Commit when every active node agrees (or wait for the representative). */
+void memb_check_consensus(struct totem_node *t);
 
 /* totem_peer.c: per-node history and hints used by membership */
 struct memb_peer *memb_peer_of(const struct totem_node *t, uint32_t nodeid);

@@ -35,7 +35,7 @@ static uint32_t active_set(const struct totem_node *t, uint32_t *out)
 	return n;
 }
 
-static void sets_changed(struct totem_node *t)
+void memb_sets_changed(struct totem_node *t)
 {
 	memset(t->agreed, 0, sizeof(t->agreed));
 	t->awaiting_commit = false;
@@ -83,7 +83,7 @@ void memb_gather_enter(struct totem_node *t, const char *why)
 	t->sq.head_frag_off = 0;
 	t->last_commit_token_seq = 0;
 	t->gather_max_ring_seq = t->highest_ring_seq;
-	sets_changed(t);
+	memb_sets_changed(t);
 	memset(t->heard, 0, sizeof(t->heard));
 	for (uint32_t i = 0; i < t->cfg.member_count; i++)
 		t->peer[i].gather_heard = false;
@@ -153,15 +153,13 @@ static void commit_forward(struct totem_node *t)
 	totem_timer_arm(t, TMR_TOKEN_RETRANS, t->cfg.token_retransmit_ms);
 }
 
-static void check_consensus(struct totem_node *t);
-
 /* In a gather, nodes the transport cannot reach are failed at once. */
 void memb_fail_unreachable(struct totem_node *t)
 {
 	if (t->state == TOTEM_GATHER && memb_fail_unreachable_sets(t)) {
-		sets_changed(t);
+		memb_sets_changed(t);
 		memb_send_join(t);
-		check_consensus(t);
+		memb_check_consensus(t);
 	}
 }
 
@@ -194,7 +192,7 @@ static void create_commit_token(struct totem_node *t, const uint32_t *active, ui
 	commit_forward(t);
 }
 
-static void check_consensus(struct totem_node *t)
+void memb_check_consensus(struct totem_node *t)
 {
 	uint32_t active[TOTEM_MAX_NODES];
 	uint32_t n = active_set(t, active);
@@ -421,7 +419,7 @@ static void join_merge(struct totem_node *t, uint32_t from, const struct wire_jo
 		for (uint32_t i = 0; i < t->proc_count; i++)
 			heard[i] = true;
 		memcpy(t->heard, heard, sizeof(heard));
-		sets_changed(t);
+		memb_sets_changed(t);
 		memb_send_join(t);
 	}
 }
@@ -453,7 +451,7 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 	pi = proc_index(t, from);
 	if (pi < 0 || totem_set_has(t->fail, t->fail_count, from)) {
 		/* Failing the sender (it failed us) may leave everyone else agreed. */
-		check_consensus(t);
+		memb_check_consensus(t);
 		return;
 	}
 	t->heard[pi] = true;
@@ -464,7 +462,7 @@ void memb_on_join(struct totem_node *t, const struct wire_packet *p)
 	if (set_equal(j->proc, j->proc_count, t->proc, t->proc_count) &&
 	    set_equal(j->fail, j->fail_count, t->fail, t->fail_count))
 		t->agreed[pi] = true;
-	check_consensus(t);
+	memb_check_consensus(t);
 }
 
 void memb_consensus_timeout(struct totem_node *t)
@@ -503,12 +501,12 @@ void memb_consensus_timeout(struct totem_node *t)
 	}
 	t->consensus_waited = !all && !failed;
 	if (failed) {
-		sets_changed(t);
+		memb_sets_changed(t);
 		memb_send_join(t);
 	}
 	memset(t->heard, 0, sizeof(t->heard));
 	totem_timer_arm(t, TMR_CONSENSUS, t->cfg.consensus_ms);
-	check_consensus(t);
+	memb_check_consensus(t);
 }
 
 /* ---- recovery done: install the new ring ---- */
@@ -560,68 +558,4 @@ void memb_recovery_done(struct totem_node *t)
 	t->stats.rings_formed++;
 	if (t->memb[0] == t->cfg.nodeid)
 		totem_timer_arm(t, TMR_MERGE, t->cfg.merge_ms);
-}
-
-/* ---- merge detection and departures ---- */
-
-void memb_send_merge_detect(struct totem_node *t)
-{
-	struct wire_hdr h = totem_hdr(t, WIRE_MERGE_DETECT);
-	struct wire_merge_detect m;
-	uint8_t *b;
-
-	if (t->state != TOTEM_OPERATIONAL || t->memb[0] != t->cfg.nodeid)
-		return;
-	/* Only worth sending while some configured node is outside the ring
-	 * and not in a merge backoff: announcing ourselves to nodes we would
-	 * ignore makes them re-form alone when their own backoff ends first. */
-	if (t->memb_count < t->cfg.member_count && memb_outside_node_wanted(t)) {
-		m.ring_id.rep = t->ring_id.rep;
-		m.ring_id.seq = t->ring_id.seq;
-		b = totem_act_send_reserve(t, TOTEM_TO_ALL, 64);
-		totem_act_send_commit(t, wire_encode_merge_detect(b, 64, &h, &m));
-	}
-	totem_timer_arm(t, TMR_MERGE, t->cfg.merge_ms);
-}
-
-void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p)
-{
-	uint32_t from = p->hdr.sender;
-
-	memb_heard_from(t, from);
-	if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from)) {
-		if (memb_backoff_quiet(t, from)) {
-			t->stats.rx_backoff++;
-			return;
-		}
-		memb_gather_enter(t, "foreign ring detected");
-		totem_set_add(t->proc, &t->proc_count, from);
-		sets_changed(t);
-		memb_send_join(t);
-	} else if (t->state == TOTEM_GATHER && !totem_set_has(t->proc, t->proc_count, from) &&
-		   !totem_set_has(t->fail, t->fail_count, from)) {
-		totem_set_add(t->proc, &t->proc_count, from);
-		sets_changed(t);
-		memb_send_join(t);
-	}
-}
-
-void memb_on_leave(struct totem_node *t, const struct wire_packet *p)
-{
-	uint32_t from = p->hdr.sender;
-	uint64_t floor = t->have_ops ? t->ops.ring_id.seq : 0;
-
-	if (p->u.leave.ring_id.seq < floor ||
-	    (!totem_set_has(t->memb, t->memb_count, from) &&
-	     !totem_set_has(t->proc, t->proc_count, from)) ||
-	    totem_set_has(t->fail, t->fail_count, from))
-		return;
-	if (t->state != TOTEM_GATHER)
-		memb_gather_enter(t, "member left");
-	if (memb_peer_of(t, from))
-		memb_peer_of(t, from)->left = true;
-	totem_set_add(t->fail, &t->fail_count, from);
-	sets_changed(t);
-	memb_send_join(t);
-	check_consensus(t);
 }

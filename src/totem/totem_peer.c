@@ -1,6 +1,7 @@
 /* Totem core, what membership knows of each configured node besides the
  * sets: the merge backoff for nodes that keep failing our merges, the
- * transport's reachability hint, and the incumbent rule for joins. */
+ * transport's reachability hint, the incumbent rule for joins; and the
+ * membership events that concern one node: merge detection and departures. */
 #include "totem/totem_int.h"
 
 /* ---- merge backoff ----
@@ -131,4 +132,68 @@ bool memb_outside_node_wanted(const struct totem_node *t)
 			return true;
 	}
 	return false;
+}
+
+/* ---- merge detection and departures ---- */
+
+void memb_send_merge_detect(struct totem_node *t)
+{
+	struct wire_hdr h = totem_hdr(t, WIRE_MERGE_DETECT);
+	struct wire_merge_detect m;
+	uint8_t *b;
+
+	if (t->state != TOTEM_OPERATIONAL || t->memb[0] != t->cfg.nodeid)
+		return;
+	/* Only worth sending while some configured node is outside the ring
+	 * and not in a merge backoff: announcing ourselves to nodes we would
+	 * ignore makes them re-form alone when their own backoff ends first. */
+	if (t->memb_count < t->cfg.member_count && memb_outside_node_wanted(t)) {
+		m.ring_id.rep = t->ring_id.rep;
+		m.ring_id.seq = t->ring_id.seq;
+		b = totem_act_send_reserve(t, TOTEM_TO_ALL, 64);
+		totem_act_send_commit(t, wire_encode_merge_detect(b, 64, &h, &m));
+	}
+	totem_timer_arm(t, TMR_MERGE, t->cfg.merge_ms);
+}
+
+void memb_on_merge_detect(struct totem_node *t, const struct wire_packet *p)
+{
+	uint32_t from = p->hdr.sender;
+
+	memb_heard_from(t, from);
+	if (t->state == TOTEM_OPERATIONAL && !totem_set_has(t->memb, t->memb_count, from)) {
+		if (memb_backoff_quiet(t, from)) {
+			t->stats.rx_backoff++;
+			return;
+		}
+		memb_gather_enter(t, "foreign ring detected");
+		totem_set_add(t->proc, &t->proc_count, from);
+		memb_sets_changed(t);
+		memb_send_join(t);
+	} else if (t->state == TOTEM_GATHER && !totem_set_has(t->proc, t->proc_count, from) &&
+		   !totem_set_has(t->fail, t->fail_count, from)) {
+		totem_set_add(t->proc, &t->proc_count, from);
+		memb_sets_changed(t);
+		memb_send_join(t);
+	}
+}
+
+void memb_on_leave(struct totem_node *t, const struct wire_packet *p)
+{
+	uint32_t from = p->hdr.sender;
+	uint64_t floor = t->have_ops ? t->ops.ring_id.seq : 0;
+
+	if (p->u.leave.ring_id.seq < floor ||
+	    (!totem_set_has(t->memb, t->memb_count, from) &&
+	     !totem_set_has(t->proc, t->proc_count, from)) ||
+	    totem_set_has(t->fail, t->fail_count, from))
+		return;
+	if (t->state != TOTEM_GATHER)
+		memb_gather_enter(t, "member left");
+	if (memb_peer_of(t, from))
+		memb_peer_of(t, from)->left = true;
+	totem_set_add(t->fail, &t->fail_count, from);
+	memb_sets_changed(t);
+	memb_send_join(t);
+	memb_check_consensus(t);
 }
