@@ -153,7 +153,8 @@ static void commit_forward(struct totem_node *t)
 	totem_timer_arm(t, TMR_TOKEN_RETRANS, t->cfg.token_retransmit_ms);
 }
 
-/* In a gather, nodes the transport cannot reach are failed at once. */
+/* In a gather, nodes the transport cannot reach are failed without waiting
+ * for the consensus timeout (see unreachable_now for when). */
 void memb_fail_unreachable(struct totem_node *t)
 {
 	if (t->state == TOTEM_GATHER && memb_fail_unreachable_sets(t)) {
