@@ -73,7 +73,7 @@ void sim_reach_tick(struct sim *s)
 		if (!s->node[a].up || s->node[a].paused)
 			continue;
 		for (uint32_t b = 0; b < s->n; b++)
-			if (b != a && s->node[a].up)
+			if (b != a)
 				check_pair(s, a, b);
 	}
 	sim_push(s, &ev);
