@@ -129,6 +129,8 @@ static const struct util_bind totem_keys[] = {
 	B_U32(T, "consensus", consensus_ms, 1, 3600000, CFG_K_CONSENSUS),
 	B_U32(T, "merge", merge_ms, 1, 3600000, CFG_K_MERGE),
 	B_U32(T, "merge_backoff_max", merge_backoff_max_ms, 0, 3600000, CFG_K_NONE),
+	B_U32(T, "batch_hold_us", batch_hold_us, 0, 100000, CFG_K_NONE),
+	B_U32(T, "batch_bytes", batch_bytes, 1024, 16777216, CFG_K_NONE),
 	B_U32(T, "downcheck", downcheck_ms, 1, 3600000, CFG_K_DOWNCHECK),
 	B_U32(T, "fail_recv_const", fail_recv_const, 1, 1000000, CFG_K_FAIL_RECV_CONST),
 	B_U32(T, "seqno_unchanged_const", seqno_unchanged_const, 1, 1000000,
@@ -253,6 +255,8 @@ void cfg_defaults(struct cfg_cluster *c)
 	t->send_join_ms = 0;
 	t->merge_ms = 200;
 	t->merge_backoff_max_ms = 4000;
+	t->batch_hold_us = 1500;
+	t->batch_bytes = 65536;
 	t->downcheck_ms = 1000;
 	t->fail_recv_const = 2500;
 	t->seqno_unchanged_const = 30;

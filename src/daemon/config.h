@@ -128,6 +128,8 @@ struct cfg_totem {
 	uint32_t consensus_ms;
 	uint32_t merge_ms;
 	uint32_t merge_backoff_max_ms;
+	uint32_t batch_hold_us;
+	uint32_t batch_bytes;
 	uint32_t downcheck_ms;
 	uint32_t fail_recv_const;
 	uint32_t seqno_unchanged_const;

@@ -330,6 +330,10 @@ static void validate_timers(struct pctx *x)
 		SAY(x, UTIL_WARNING, 0, "hold",
 		    "%u ms is not below token_retransmit (%u ms): idle rings will retransmit",
 		    tm.hold_ms, tm.token_retransmit_ms);
+	if ((uint64_t)x->c->totem.batch_hold_us * 2 > (uint64_t)tm.token_retransmit_ms * 1000)
+		SAY(x, UTIL_WARNING, 0, "batch_hold_us",
+		    "%u us is over half of token_retransmit (%u ms): busy rings will retransmit",
+		    x->c->totem.batch_hold_us, tm.token_retransmit_ms);
 	if (tm.token_retransmit_ms >= tm.token_ms)
 		ERR(x, 0, "token_retransmit", "%u ms must be below the token timeout (%u ms)",
 		    tm.token_retransmit_ms, tm.token_ms);
@@ -408,6 +412,8 @@ int cfg_to_totem(const struct cfg_cluster *c, uint32_t my_nodeid, struct totem_c
 	out->seqno_unchanged_const = t->seqno_unchanged_const;
 	out->max_messages = t->max_messages;
 	out->window_size = t->window_size;
+	out->batch_us = t->batch_hold_us;
+	out->batch_bytes = t->batch_bytes;
 	/* netmtu bounds the datagram, as in Corosync: the core gets what is left
 	 * after IP/UDP headers and Cohort's packet framing (the daemon also caps
 	 * it at the largest UDP payload). With knet, Corosync's default lets

@@ -191,6 +191,11 @@ void totem_timer_arm(struct totem_node *t, enum totem_timer w, uint64_t after_ms
 	t->tmr[w] = t->now + after_ms * 1000u;
 }
 
+void totem_timer_arm_us(struct totem_node *t, enum totem_timer w, uint64_t after_us)
+{
+	t->tmr[w] = t->now + after_us;
+}
+
 void totem_timer_stop(struct totem_node *t, enum totem_timer w)
 {
 	t->tmr[w] = TOTEM_NO_DEADLINE;
@@ -472,7 +477,8 @@ static void fire_timer(struct totem_node *t, enum totem_timer w)
 		if (t->self_token_pending) {
 			t->self_token_pending = false;
 			order_on_token(t, &t->self_tok);
-		} else if (t->holding) {
+		} else if (t->holding &&
+			   (t->state == TOTEM_OPERATIONAL || t->state == TOTEM_RECOVERY)) {
 			order_token_emit(t);
 		}
 		break;
@@ -520,8 +526,8 @@ int totem_submit(struct totem_node *t, uint64_t now_us, enum totem_guarantee g, 
 	event_begin(t, now_us);
 	rc = t->left_cluster ? TOTEM_E_INVAL : sq_push(t, (uint8_t)g, data, len);
 	if (rc == TOTEM_OK && t->state == TOTEM_OPERATIONAL) {
-		/* an idle held token goes at once */
-		if (t->holding)
+		/* an idle held token goes at once, a batch once it is full */
+		if (t->holding && (!t->batch_holding || order_batch_full(t)))
 			order_token_emit(t);
 		else if (t->self_token_pending)
 			totem_timer_arm(t, TMR_HOLD, 0);

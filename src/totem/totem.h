@@ -60,6 +60,11 @@ struct totem_config {
 	 * non-transitive link) is not merged with for a while, doubling up to
 	 * this cap; 0 turns the backoff off. */
 	uint32_t merge_backoff_max_ms;
+	/* Under load a node that streams small messages holds the token until
+	 * a rotation has taken this long or it has batch_bytes queued, so each
+	 * visit carries more and the ring costs fewer wake-ups; 0: off. */
+	uint32_t batch_us;
+	uint32_t batch_bytes;
 	/* Optional: told why membership moves (gather reasons, failures), for
 	 * a debug log. Called synchronously from inside the event calls. */
 	void (*trace)(void *arg, const char *what, uint32_t nodeid);
@@ -134,6 +139,7 @@ struct totem_stats {
 	uint64_t actions_dropped; /* actions not drained before the next event */
 	uint64_t rx_backoff;	  /* merge requests ignored during a merge backoff */
 	uint64_t merge_backoffs;  /* backoffs started for repeatedly failed nodes */
+	uint64_t batch_holds;	  /* token visits held for a fuller batch */
 	/* Time between two visits of the token on the current ring (an idle
 	 * ring includes the representative's hold): the last one, and smoothed
 	 * with 1/8 of each new one. 0 until two visits were seen. */

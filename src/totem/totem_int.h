@@ -120,6 +120,7 @@ struct totem_node {
 	uint64_t last_token_seq;
 	struct wire_token tok; /* working copy, also the held token */
 	bool holding;
+	bool batch_holding; /* holding is a batch hold (see totem_config.batch_us) */
 	bool self_token_pending;
 	struct wire_token self_tok; /* a ring of one passes the token to itself */
 	uint64_t prev_in_aru, prev_visit_seq, prev_my_aru, stable;
@@ -127,6 +128,7 @@ struct totem_node {
 	uint64_t prev_visit_us; /* when the token last reached us on this ring */
 	uint32_t seq_unchanged, aru_stalled;
 	uint32_t my_last_sent, my_last_backlog;
+	uint32_t my_last_msgs; /* messages our last visit took from the submit queue */
 	uint8_t *last_tok_buf;
 	size_t last_tok_len;
 	uint32_t last_tok_to;
@@ -177,6 +179,7 @@ int totem_member_index(const struct totem_node *t, uint32_t nodeid);
 bool totem_set_has(const uint32_t *set, uint32_t n, uint32_t id);
 void totem_set_add(uint32_t *set, uint32_t *n, uint32_t id);
 void totem_timer_arm(struct totem_node *t, enum totem_timer w, uint64_t after_ms);
+void totem_timer_arm_us(struct totem_node *t, enum totem_timer w, uint64_t after_us);
 void totem_timer_stop(struct totem_node *t, enum totem_timer w);
 uint8_t *totem_act_send_reserve(struct totem_node *t, uint32_t to, size_t cap);
 void totem_act_send_commit(struct totem_node *t, size_t len);
@@ -208,6 +211,7 @@ void order_on_mcast(struct totem_node *t, const struct wire_packet *p, const uin
 		    size_t len);
 void order_on_token(struct totem_node *t, const struct wire_token *in);
 void order_token_emit(struct totem_node *t);
+bool order_batch_full(const struct totem_node *t);
 void order_token_send(struct totem_node *t, const struct wire_token *tok, uint32_t to);
 void order_deliver_ready(struct totem_node *t);
 void order_deliver_old_ring(struct totem_node *t);

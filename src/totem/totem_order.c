@@ -5,6 +5,8 @@
 
 #include "totem/totem_int.h"
 
+static uint64_t batch_hold_us(const struct totem_node *t);
+
 /* ---- delivery ---- */
 
 void order_reasm_reset(struct totem_node *t)
@@ -324,7 +326,32 @@ void order_on_token(struct totem_node *t, const struct wire_token *in)
 		return;
 	}
 	t->holding = true;
+	if (batch_hold_us(t)) {
+		t->batch_holding = true;
+		t->stats.batch_holds++;
+		totem_timer_arm_us(t, TMR_HOLD, batch_hold_us(t));
+		return;
+	}
 	order_token_emit(t);
+}
+
+/* How long to keep a busy token so this visit carries a fuller batch: only
+ * while we stream (sent last visit, have a partial batch queued now) and the
+ * last rotation was shorter than batch_us. */
+static uint64_t batch_hold_us(const struct totem_node *t)
+{
+	uint64_t r = t->stats.token_rotation_last_us;
+
+	if (!t->cfg.batch_us || t->state != TOTEM_OPERATIONAL || !t->sq.count ||
+	    t->my_last_msgs + t->sq.count < 3 || t->tok.rtr_count ||
+	    t->sq.payload_bytes >= t->cfg.batch_bytes || r >= t->cfg.batch_us)
+		return 0;
+	return t->cfg.batch_us - r;
+}
+
+bool order_batch_full(const struct totem_node *t)
+{
+	return t->sq.payload_bytes >= t->cfg.batch_bytes;
 }
 
 /* Send one recovery packet: an old-ring packet wrapped in a new-ring MCAST. */
@@ -400,8 +427,10 @@ void order_token_emit(struct totem_node *t)
 	struct totem_store *s = cur_store(t);
 	uint32_t sent = 0, allowed, n = 0;
 	uint32_t fcc = tok->fcc > t->my_last_sent ? tok->fcc - t->my_last_sent : 0;
+	uint32_t queued = t->sq.count;
 
 	t->holding = false;
+	t->batch_holding = false;
 	totem_timer_stop(t, TMR_HOLD);
 	rtr_answer(t, tok, s, &sent);
 	allowed = flow_allowance(t, tok, sent);
@@ -412,6 +441,7 @@ void order_token_emit(struct totem_node *t)
 			break;
 		n++;
 	}
+	t->my_last_msgs = queued - t->sq.count;
 	rtr_request(tok, s);
 	if (s->aru < tok->aru || tok->aru_id == t->cfg.nodeid || tok->aru_id == 0) {
 		tok->aru = s->aru;
@@ -462,7 +492,7 @@ void order_begin_ring(struct totem_node *t)
 	t->have_prev_visit = false;
 	t->prev_in_aru = t->prev_visit_seq = t->prev_my_aru = t->stable = 0;
 	t->seq_unchanged = t->aru_stalled = 0;
-	t->my_last_sent = t->my_last_backlog = 0;
+	t->my_last_sent = t->my_last_backlog = t->my_last_msgs = 0;
 	t->quiet_count = 0;
 	t->install_seq = 0;
 	t->last_tok_len = 0;

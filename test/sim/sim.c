@@ -223,6 +223,7 @@ void sim_node_stop(struct sim *s, uint32_t node, bool graceful)
 		totem_leave(n->t, s->now);
 		sim_drain(s, node);
 	}
+	s->res->batch_holds += totem_get_stats(n->t)->batch_holds;
 	totem_destroy(n->t);
 	n->t = NULL;
 	n->up = n->paused = false;

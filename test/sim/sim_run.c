@@ -18,6 +18,12 @@ static void run_setup(struct sim *s, const struct sim_opts *o, uint64_t seed)
 	sim_rng_seed(&s->rng_work, sim_mix64(seed ^ 0x776f726bull));
 	sim_rng_seed(&s->rng_fault, sim_mix64(seed ^ 0x6661756c74ull));
 	sim_totem_config(&s->cfg, o);
+	/* half the runs hold busy tokens for fuller batches, as cohortd does */
+	uint64_t b = sim_mix64(seed ^ 0x6261746368ull);
+	if (b & 1) {
+		s->cfg.batch_us = 200 + (uint32_t)(b >> 8) % 3000;
+		s->cfg.batch_bytes = 1024u << ((b >> 32) % 7);
+	}
 	s->bound_us = sim_liveness_bound_us(&s->cfg);
 	s->submitted_cap = o->workload == SIM_WL_RANDOM ? SIM_RUN_MSGS : UINT64_MAX;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -185,6 +191,8 @@ int sim_run(struct sim *s, const struct sim_opts *o, uint64_t seed, struct sim_r
 		for (uint32_t j = 0; j < n->pbuf_n; j++)
 			sim_pkt_put(n->pbuf[j]);
 		n->pbuf_n = 0;
+		if (n->t)
+			r->batch_holds += totem_get_stats(n->t)->batch_holds;
 		totem_destroy(n->t);
 		n->t = NULL;
 	}

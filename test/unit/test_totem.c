@@ -210,6 +210,78 @@ static void test_queue_bound_and_bad_input(void)
 	fx_free(&c);
 }
 
+/* Node 1 streams small messages: with batching on, a busy token waits at
+ * node 1 for a fuller batch (fewer, fuller packets, same order and content);
+ * one message at a time is never held. */
+static uint64_t stream(uint32_t batch_us, uint64_t *packets, uint64_t *holds)
+{
+	struct fx_cluster c;
+	uint8_t buf[64] = { 0 };
+	uint64_t tag = 0;
+
+	fx_init(&c, 3, 200);
+	c.delay_us = 20;
+	c.batch_us = batch_us;
+	c.batch_bytes = 4096;
+	for (uint32_t i = 0; i < 3; i++) {
+		fx_crash(&c, i);
+		fx_restart(&c, i, 200);
+	}
+	fx_run_until(&c, 1000 * MS);
+	CHECK(fx_one_ring(&c));
+	uint64_t tx0 = totem_get_stats(c.node[0].t)->tx_packets;
+	uint64_t end = c.now + 200 * MS;
+	for (uint64_t t = c.now; t < end; t += 20) {
+		fx_run_until(&c, t);
+		memcpy(buf, &tag, sizeof(tag));
+		if (fx_submit(&c, 0, TOTEM_AGREED, buf, sizeof(buf)) == TOTEM_OK)
+			tag++;
+	}
+	fx_run_until(&c, c.now + 100 * MS);
+	for (uint32_t i = 0; i < 3; i++) {
+		CHECK(c.node[i].log_count == tag);
+		for (uint32_t k = 0; k < c.node[i].log_count; k++)
+			CHECK(c.node[i].log[k].tag == k);
+	}
+	*packets = totem_get_stats(c.node[0].t)->tx_packets - tx0;
+	*holds = totem_get_stats(c.node[0].t)->batch_holds;
+	fx_free(&c);
+	return tag;
+}
+
+static void test_batch_hold(void)
+{
+	uint64_t p0, p1, h0, h1;
+	uint64_t n0 = stream(0, &p0, &h0), n1 = stream(500, &p1, &h1);
+
+	printf("stream of %llu/%llu messages: %llu packets without batching, %llu with (%llu holds)\n",
+	       (unsigned long long)n0, (unsigned long long)n1, (unsigned long long)p0,
+	       (unsigned long long)p1, (unsigned long long)h1);
+	CHECK(h0 == 0 && h1 > 0);
+	CHECK(p1 * 3 < p0);
+
+	/* one message in flight at a time: no hold, so no added latency */
+	struct fx_cluster c;
+	fx_init(&c, 3, 200);
+	c.batch_us = 5000;
+	c.batch_bytes = 4096;
+	for (uint32_t i = 0; i < 3; i++) {
+		fx_crash(&c, i);
+		fx_restart(&c, i, 200);
+	}
+	fx_run_until(&c, 1000 * MS);
+	for (uint32_t k = 0; k < 50; k++) {
+		uint64_t t0 = c.now;
+		submit_tagged(&c, 0, k, TOTEM_AGREED);
+		while (c.node[0].log_count <= k && c.now < t0 + 100 * MS)
+			fx_run_until(&c, c.now + 100);
+		CHECK(c.node[0].log_count == k + 1);
+		CHECK(c.now - t0 < 2 * MS);
+	}
+	CHECK(totem_get_stats(c.node[0].t)->batch_holds == 0);
+	fx_free(&c);
+}
+
 static void test_partition_heals(void)
 {
 	struct fx_cluster c;
@@ -238,6 +310,7 @@ int main(void)
 	test_fragmentation();
 	test_queue_bound_and_bad_input();
 	test_partition_heals();
+	test_batch_hold();
 	printf("test_totem: ok\n");
 	return 0;
 }

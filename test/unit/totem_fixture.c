@@ -94,6 +94,8 @@ void fx_restart(struct fx_cluster *c, uint32_t idx, uint32_t token_ms)
 	struct fx_node *nd = &c->node[idx];
 
 	fx_config(&cfg, c->n, idx, token_ms);
+	cfg.batch_us = c->batch_us;
+	cfg.batch_bytes = c->batch_bytes;
 	cfg.ring_seq_start = nd->persisted;
 	totem_create(&cfg, &nd->t);
 	nd->up = true;

@@ -45,6 +45,7 @@ struct fx_cluster {
 	uint32_t q_count, q_cap;
 	bool cut[FX_MAX_NODES][FX_MAX_NODES]; /* cut[a][b]: a's packets do not reach b */
 	uint64_t delay_us;
+	uint32_t batch_us, batch_bytes; /* given to nodes (re)started from now on */
 };
 
 void fx_init(struct fx_cluster *c, uint32_t n, uint32_t token_ms);
