@@ -348,7 +348,7 @@ static int own_seq_back(const struct bench_opts *o)
 static int run_latency(const struct bench_opts *o, char *buf)
 {
 	uint64_t n = o->count ? o->count : 1000000, seq, again = 0, k = 0;
-	double *lat = calloc(n, sizeof(*lat)), t_stop = now_s() + o->seconds, t, sum = 0;
+	double *lat = calloc(n, sizeof(*lat)), t_stop = now_s() + o->seconds, t = 0, sum = 0;
 	int rc = 0;
 
 	if (!lat)
@@ -356,6 +356,10 @@ static int run_latency(const struct bench_opts *o, char *buf)
 	for (seq = 0; seq < n + BENCH_WARMUP && rc == 0; seq++) {
 		if (seq >= BENCH_WARMUP && o->seconds > 0 && now_s() > t_stop)
 			break;
+		/* --rate: an idle gap between samples (an idle ring may hold its token) */
+		while (o->rate > 0 && seq > 0 && now_s() < t + 1.0 / o->rate)
+			if (pump(1) < 0)
+				return -1;
 		lat_want = seq + 1;
 		t = now_s();
 		rc = send_one(buf, o->size, BENCH_DATA, seq, &again, t + o->timeout);
@@ -371,6 +375,13 @@ static int run_latency(const struct bench_opts *o, char *buf)
 			      now_s() + o->timeout);
 	if (rc == 0)
 		rc = wait_until(drained, o, now_s() + o->timeout);
+	if (getenv("LAT_DUMP")) {
+		FILE *f = fopen(getenv("LAT_DUMP"), "w");
+		for (uint64_t i = 0; f && i < k; i++)
+			fprintf(f, "%.1f\n", lat[i] * 1e6);
+		if (f)
+			fclose(f);
+	}
 	qsort(lat, k, sizeof(*lat), cmp_double);
 	print_head(o, "latency");
 	if (k > 0)

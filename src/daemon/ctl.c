@@ -111,6 +111,7 @@ static void stats_totem(struct ctl_buf *b, const struct totem_stats *t)
 	kv(b, "totem.token_losses", t->token_losses);
 	kv(b, "totem.merge_backoffs", t->merge_backoffs);
 	kv(b, "totem.batch_holds", t->batch_holds);
+	kv(b, "totem.hold_cancels", t->hold_cancels);
 	kv(b, "totem.token_rotation_us", t->token_rotation_us);
 	kv(b, "totem.token_rotation_last_us", t->token_rotation_last_us);
 	kv(b, "totem.rx_backoff", t->rx_backoff);

@@ -95,6 +95,8 @@ void daemon_drain(struct daemon *d)
 	struct daemon_pending *p = &d->pending;
 
 	p->draining = true;
+	if (d->svc)
+		services_cork(d->svc, true);
 	for (;;) {
 		while (totem_next_action(d->totem, &a))
 			handle_action(d, &a);
@@ -112,6 +114,8 @@ void daemon_drain(struct daemon *d)
 			p->head = p->len = 0;
 	}
 	p->draining = false;
+	if (d->svc)
+		services_cork(d->svc, false);
 	net_flush(d->net);
 	if (d->svc_blocked && p->head == p->len && totem_submit_space(d->totem) > 0) {
 		d->svc_blocked = false;

@@ -220,18 +220,33 @@ static int send_some(struct ipcc *c, struct iovec *iov, unsigned n)
  * can dispatch and retry: that is how a daemon holding our multicasts for
  * slow receivers turns into CS_ERR_TRY_AGAIN for large messages too. An
  * empty socket takes any frame (one larger than the buffer never fits). */
-static bool frame_fits(const struct ipcc *c, const struct iovec *iov, unsigned n)
+/* Asking the kernel costs two system calls per message; the room it last
+ * reported, less what we wrote since (with an skb's overhead each), is a
+ * lower bound as long as only the daemon's reads change it. req_lock held. */
+#define IPCC_FRAME_OVERHEAD 1024u
+
+static bool frame_fits(struct ipcc *c, const struct iovec *iov, unsigned n)
 {
 	int queued = 0, cap = 0;
 	socklen_t l = sizeof(cap);
-	size_t total = 0;
+	size_t total = IPCC_FRAME_OVERHEAD;
 
 	for (unsigned i = 0; i < n; i++)
 		total += iov[i].iov_len;
-	if (ioctl(c->fd, SIOCOUTQ, &queued) || queued <= 0 ||
+	if (c->room_est >= total) {
+		c->room_est -= total;
+		return true;
+	}
+	c->room_est = 0;
+	if (ioctl(c->fd, SIOCOUTQ, &queued) || queued < 0 ||
 	    getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &cap, &l) || cap <= 0)
 		return true;
-	return (size_t)queued + total <= (size_t)cap;
+	if (queued == 0 || (size_t)queued + total <= (size_t)cap) {
+		if ((size_t)cap > (size_t)queued + total)
+			c->room_est = (size_t)cap - (size_t)queued - total;
+		return true;
+	}
+	return false;
 }
 
 int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
@@ -275,6 +290,7 @@ int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 	if (!iov)
 		return -ENOMEM;
 	pthread_mutex_lock(&c->req_lock);
+	c->room_est = 0; /* a blocking write may take any room there was */
 	id = ++c->next_req ? c->next_req : ++c->next_req;
 	ipc_put_u32(head + 8, id);
 	err = send_all(c, iov, n + 1);

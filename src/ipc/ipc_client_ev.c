@@ -12,6 +12,35 @@
 
 #define IPCC_CHUNK (256u << 10)
 #define IPCC_MIN_ROOM 4096u
+/* One drained chunk up to this size is kept for the next: with 1 MiB
+ * messages a malloc and free per event made the heap grow and shrink each
+ * time, and the page faults of every regrowth slowed receivers enough to
+ * hold the senders back (flow control). */
+#define IPCC_SPARE_MAX (4u << 20)
+
+static void chunk_free(struct ipcc *c, struct ipcc_chunk *k)
+{
+	if (k->cap <= IPCC_SPARE_MAX && (!c->spare || c->spare->cap < k->cap)) {
+		free(c->spare);
+		c->spare = k;
+		return;
+	}
+	free(k);
+}
+
+static struct ipcc_chunk *chunk_new(struct ipcc *c, size_t cap)
+{
+	struct ipcc_chunk *k = c->spare;
+
+	if (k && k->cap >= cap) {
+		c->spare = NULL;
+		return k;
+	}
+	k = malloc(sizeof(*k) + cap);
+	if (k)
+		k->cap = cap;
+	return k;
+}
 
 /* A chunk with every frame handed out and given back is dropped; the tail
  * is kept for reuse instead. */
@@ -29,7 +58,7 @@ static void chunk_release(struct ipcc *c, struct ipcc_chunk *k)
 		;
 	if (*pp)
 		*pp = k->next;
-	free(k);
+	chunk_free(c, k);
 }
 
 /* Frames are validated as they arrive: after this, every frame between a
@@ -71,11 +100,10 @@ static struct ipcc_chunk *room(struct ipcc *c)
 			return t;
 	}
 	cap = need > IPCC_CHUNK ? need : IPCC_CHUNK;
-	k = malloc(sizeof(*k) + cap);
+	k = chunk_new(c, cap);
 	if (!k)
 		return NULL;
 	k->next = NULL;
-	k->cap = cap;
 	k->len = part;
 	k->off = k->scan = 0;
 	k->refs = 0;
@@ -164,6 +192,8 @@ void ipcc_ev_free_all(struct ipcc *c)
 		c->head = k->next;
 		free(k);
 	}
+	free(c->spare);
+	c->spare = NULL;
 	c->tail = NULL;
 	c->queued = 0;
 }

@@ -26,13 +26,15 @@ struct ipcc {
 	int efd;  /* eventfd: readable while complete frames are queued */
 	int epfd; /* what the application polls */
 	uint32_t next_req;
+	size_t room_est; /* request socket room known free (req_lock) */
 	atomic_bool dead;
 	atomic_bool shut;
 	pthread_mutex_t req_lock;
 	pthread_mutex_t ev_lock;
 	/* under ev_lock */
 	struct ipcc_chunk *head, *tail;
-	size_t queued; /* bytes received and not handed out */
+	struct ipcc_chunk *spare; /* a drained chunk kept for reuse */
+	size_t queued;		  /* bytes received and not handed out */
 	bool ev_eof;
 	bool ev_bad;
 	bool efd_set;

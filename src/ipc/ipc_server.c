@@ -82,6 +82,7 @@ static void conn_free(struct ipc_conn *c)
 		dloop_timer_del(s->loop, &c->timer);
 	if (c->flow_timer.registered)
 		dloop_timer_del(s->loop, &c->flow_timer);
+	ipc_conn_uncork(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -171,6 +172,13 @@ int ipc_respond(struct ipc_conn *c, const struct ipc_hdr *h, int32_t result,
 	}
 	ipc_resp_head_encode(head, h->type, h->req_id, result, blen);
 	iov[0] = (struct iovec){ .iov_base = head, .iov_len = IPC_HDR_LEN };
+	/* Events gathered before this answer go first: a client that
+	 * dispatches once the call returns (trackstart with
+	 * CS_TRACK_CURRENT) must find them. */
+	if (c->ev_corked) {
+		ipc_conn_uncork(c);
+		ipc_conn_writable(c, c->evfd, &c->eq);
+	}
 	return ipc_queue_send(c, c->fd, &c->rq, iov, n + 1);
 }
 
@@ -178,7 +186,27 @@ int ipc_send_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
 {
 	if (!c->ready)
 		return -EPIPE;
+	if (c->srv->cork_depth)
+		return ipc_queue_event(c, iov, n);
 	return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
+}
+
+void ipc_server_cork(struct ipc_server *s)
+{
+	s->cork_depth++;
+}
+
+void ipc_server_uncork(struct ipc_server *s)
+{
+	if (!s->cork_depth || --s->cork_depth)
+		return;
+	while (s->corked) {
+		struct ipc_conn *c = s->corked;
+
+		ipc_conn_uncork(c);
+		if (!c->closing && c->eq.bytes)
+			ipc_conn_writable(c, c->evfd, &c->eq);
+	}
 }
 
 static void conn_fd_cb(void *arg, int fd, uint32_t events)

@@ -109,6 +109,11 @@ int ipc_respond(struct ipc_conn *c, const struct ipc_hdr *h, int32_t result,
  * connection whose backlog passes max_backlog is closed (deferred) with a
  * warning and -ENOBUFS is returned. */
 int ipc_send_event(struct ipc_conn *c, const struct iovec *iov, unsigned n);
+/* Between cork and uncork (nested: counted), events are gathered per client
+ * and each client's are written at uncork in one call: a token visit that
+ * delivers many messages then wakes a reader once, not once per message. */
+void ipc_server_cork(struct ipc_server *s);
+void ipc_server_uncork(struct ipc_server *s);
 /* Resume reading after IPC_RETRY / IPC_HOLD (from the loop, not at once). */
 void ipc_conn_kick(struct ipc_conn *c);
 /* Close from the loop soon; reason is logged (level 1 warning, 3 debug). */

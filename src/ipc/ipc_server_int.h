@@ -43,7 +43,10 @@ struct ipc_conn {
 	/* flow control: over the high mark (until the low mark), not reading */
 	bool congested, stalled, flow_counted;
 	uint64_t ev_sent_bytes, ev_seen_bytes; /* progress seen by the stall check */
+	uint64_t stall_check_us;	       /* when the stall check runs next */
 	struct dloop_timer flow_timer;
+	bool ev_corked; /* events gathered in eq until the server is uncorked */
+	struct ipc_conn *corked_next;
 	int close_level;
 	char close_reason[112];
 	void *data;
@@ -62,6 +65,8 @@ struct ipc_server {
 	struct ipc_conn *conns;
 	size_t refusing; /* over_limit connections */
 	int spare_fd;	 /* given up to accept-and-close when out of fds */
+	unsigned cork_depth;
+	struct ipc_conn *corked; /* connections with gathered events */
 	struct ipc_server_stats stats;
 };
 
@@ -78,6 +83,8 @@ void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q);
 int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct iovec *iov,
 		   unsigned n);
 void ipc_outq_free(struct ipc_outq *q);
+int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n);
+void ipc_conn_uncork(struct ipc_conn *c);
 void ipc_conn_process(struct ipc_conn *c);
 void ipc_flow_queued(struct ipc_conn *c);
 void ipc_flow_written(struct ipc_conn *c, size_t bytes);

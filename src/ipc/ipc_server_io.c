@@ -129,6 +129,53 @@ int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct 
 	return 0;
 }
 
+/* Gathered events per client at most; past it they are written at once. */
+#define IPC_CORK_MAX (256u << 10)
+
+void ipc_conn_uncork(struct ipc_conn *c)
+{
+	if (!c->ev_corked)
+		return;
+	for (struct ipc_conn **p = &c->srv->corked; *p; p = &(*p)->corked_next) {
+		if (*p == c) {
+			*p = c->corked_next;
+			break;
+		}
+	}
+	c->ev_corked = false;
+}
+
+int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
+{
+	size_t total = 0;
+
+	if (c->closing || c->evfd < 0)
+		return -EPIPE;
+	/* a backlog waiting for the socket keeps its own pace (EPOLLOUT) */
+	if (!c->ev_corked && c->eq.bytes)
+		return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
+	for (unsigned i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (c->eq.bytes + total > IPC_CORK_MAX) {
+		ipc_conn_uncork(c);
+		if (c->eq.bytes)
+			ipc_conn_writable(c, c->evfd, &c->eq);
+		if (c->closing)
+			return -EPIPE;
+		return ipc_queue_send(c, c->evfd, &c->eq, iov, n);
+	}
+	if (outq_append(&c->eq, iov, n, 0, total)) {
+		ipc_conn_close(c, 1, "out of memory queueing output");
+		return -ENOBUFS;
+	}
+	if (!c->ev_corked) {
+		c->ev_corked = true;
+		c->corked_next = c->srv->corked;
+		c->srv->corked = c;
+	}
+	return 0;
+}
+
 void ipc_conn_writable(struct ipc_conn *c, int fd, struct ipc_outq *q)
 {
 	size_t written = 0;

@@ -15,6 +15,8 @@ void cpg_svc_deliver(struct cpg_svc *s, uint32_t sender, enum totem_guarantee g,
 void cpg_svc_confchg(struct cpg_svc *s, enum totem_confchg_type type, struct totem_ring_id ring,
 		     const uint32_t *members, size_t nmembers);
 void cpg_svc_flow(struct cpg_svc *s);
+/* Gather events to clients while on (see ipc_server_cork). */
+void cpg_svc_cork(struct cpg_svc *s, bool on);
 /* Adds the CPG endpoint's counters to out. */
 void cpg_svc_add_stats(const struct cpg_svc *s, struct services_stats *out);
 

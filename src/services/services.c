@@ -98,6 +98,11 @@ void services_get_stats(const struct services *s, struct services_stats *out)
 	quorum_svc_add_stats(s->quorum, out);
 }
 
+void services_cork(struct services *s, bool on)
+{
+	cpg_svc_cork(s->cpg, on);
+}
+
 void services_on_flow(struct services *s)
 {
 	cpg_svc_flow(s->cpg);

@@ -67,6 +67,9 @@ void services_on_confchg(struct services *s, enum totem_confchg_type type,
 			 size_t joined_count);
 /* The ring's submit queue has room again after an -EAGAIN. */
 void services_on_flow(struct services *s);
+/* Events to clients are gathered while on and written when turned off: the
+ * daemon brackets each run of Totem actions with it. */
+void services_cork(struct services *s, bool on);
 
 /* Counters for the control socket's "stats" (cohort-top), summed over the
  * services' IPC endpoints. */

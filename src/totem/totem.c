@@ -407,6 +407,9 @@ static void dispatch_packet(struct totem_node *t, const uint8_t *buf, size_t len
 	case WIRE_LEAVE:
 		memb_on_leave(t, p);
 		break;
+	case WIRE_HOLD_CANCEL:
+		order_on_hold_cancel(t, p);
+		break;
 	default:
 		break;
 	}
@@ -531,6 +534,8 @@ int totem_submit(struct totem_node *t, uint64_t now_us, enum totem_guarantee g, 
 			order_token_emit(t);
 		else if (t->self_token_pending)
 			totem_timer_arm(t, TMR_HOLD, 0);
+		else if (!t->holding)
+			order_hold_cancel_send(t); /* the token may be held elsewhere */
 	}
 	event_end(t);
 	return rc;

@@ -140,6 +140,7 @@ struct totem_stats {
 	uint64_t rx_backoff;	  /* merge requests ignored during a merge backoff */
 	uint64_t merge_backoffs;  /* backoffs started for repeatedly failed nodes */
 	uint64_t batch_holds;	  /* token visits held for a fuller batch */
+	uint64_t hold_cancels;	  /* idle holds ended early by a member's HOLD_CANCEL */
 	/* Time between two visits of the token on the current ring (an idle
 	 * ring includes the representative's hold): the last one, and smoothed
 	 * with 1/8 of each new one. 0 until two visits were seen. */

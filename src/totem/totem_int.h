@@ -120,7 +120,8 @@ struct totem_node {
 	uint64_t last_token_seq;
 	struct wire_token tok; /* working copy, also the held token */
 	bool holding;
-	bool batch_holding; /* holding is a batch hold (see totem_config.batch_us) */
+	bool batch_holding;    /* holding is a batch hold (see totem_config.batch_us) */
+	bool hold_cancel_sent; /* since the token last came by */
 	bool self_token_pending;
 	struct wire_token self_tok; /* a ring of one passes the token to itself */
 	uint64_t prev_in_aru, prev_visit_seq, prev_my_aru, stable;
@@ -212,6 +213,8 @@ void order_on_mcast(struct totem_node *t, const struct wire_packet *p, const uin
 void order_on_token(struct totem_node *t, const struct wire_token *in);
 void order_token_emit(struct totem_node *t);
 bool order_batch_full(const struct totem_node *t);
+void order_hold_cancel_send(struct totem_node *t);
+void order_on_hold_cancel(struct totem_node *t, const struct wire_packet *p);
 void order_token_send(struct totem_node *t, const struct wire_token *tok, uint32_t to);
 void order_deliver_ready(struct totem_node *t);
 void order_deliver_old_ring(struct totem_node *t);

@@ -299,6 +299,7 @@ void order_on_token(struct totem_node *t, const struct wire_token *in)
 	}
 	t->last_token_seq = in->token_seq;
 	t->tok = *in;
+	t->hold_cancel_sent = false;
 	totem_timer_stop(t, TMR_TOKEN_RETRANS);
 	totem_timer_arm(t, TMR_TOKEN_LOSS, t->cfg.token_ms);
 	token_visit_stats(t, &t->tok, s);
@@ -352,6 +353,33 @@ static uint64_t batch_hold_us(const struct totem_node *t)
 bool order_batch_full(const struct totem_node *t)
 {
 	return t->sq.payload_bytes >= t->cfg.batch_bytes;
+}
+
+/* We have messages and the ring is idle: the representative may be holding
+ * the token for up to hold_ms; ask it to pass it on now. Once per visit. */
+void order_hold_cancel_send(struct totem_node *t)
+{
+	struct wire_hdr h = totem_hdr(t, WIRE_HOLD_CANCEL);
+	struct wire_hold_cancel c = { .ring_id = { t->ring_id.rep, t->ring_id.seq } };
+	uint8_t *b;
+
+	if (t->state != TOTEM_OPERATIONAL || t->holding || t->self_token_pending ||
+	    t->hold_cancel_sent || t->memb[0] == t->cfg.nodeid ||
+	    t->seq_unchanged + 1 < t->cfg.seqno_unchanged_const)
+		return;
+	t->hold_cancel_sent = true;
+	b = totem_act_send_reserve(t, t->memb[0], 64);
+	totem_act_send_commit(t, wire_encode_hold_cancel(b, 64, &h, &c));
+}
+
+void order_on_hold_cancel(struct totem_node *t, const struct wire_packet *p)
+{
+	if (t->state == TOTEM_OPERATIONAL && t->holding && !t->batch_holding &&
+	    ring_eq(p->u.hold_cancel.ring_id, t->ring_id) &&
+	    totem_set_has(t->memb, t->memb_count, p->hdr.sender)) {
+		t->stats.hold_cancels++;
+		order_token_emit(t);
+	}
 }
 
 /* Send one recovery packet: an old-ring packet wrapped in a new-ring MCAST. */

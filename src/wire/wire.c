@@ -186,7 +186,7 @@ static enum wire_err wire_decode_commit(const uint8_t *p, size_t n, struct wire_
 	return WIRE_OK;
 }
 
-/* MERGE_DETECT and LEAVE carry only a ring id. */
+/* MERGE_DETECT, LEAVE and HOLD_CANCEL carry only a ring id. */
 static enum wire_err wire_decode_ring_only(const uint8_t *p, size_t n, struct wire_ring_id *r)
 {
 	if (n < WIRE_RING_ID_LEN)
@@ -213,6 +213,8 @@ static enum wire_err wire_decode_body(uint8_t type, const uint8_t *p, size_t n,
 		return wire_decode_ring_only(p, n, &out->u.merge.ring_id);
 	case WIRE_LEAVE:
 		return wire_decode_ring_only(p, n, &out->u.leave.ring_id);
+	case WIRE_HOLD_CANCEL:
+		return wire_decode_ring_only(p, n, &out->u.hold_cancel.ring_id);
 	default:
 		return WIRE_ERR_TYPE;
 	}

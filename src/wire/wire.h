@@ -21,6 +21,7 @@ enum wire_type {
 	WIRE_COMMIT = 4,       /* commit token */
 	WIRE_MERGE_DETECT = 5, /* representative announces its ring */
 	WIRE_LEAVE = 6,	       /* graceful departure */
+	WIRE_HOLD_CANCEL = 7,  /* a member has messages: an idle held token must go */
 };
 
 /* Reasons a packet is rejected; index into counters. WIRE_OK is 0. */
@@ -125,6 +126,10 @@ struct wire_leave {
 	struct wire_ring_id ring_id;
 };
 
+struct wire_hold_cancel {
+	struct wire_ring_id ring_id;
+};
+
 struct wire_packet {
 	struct wire_hdr hdr;
 	union {
@@ -134,6 +139,7 @@ struct wire_packet {
 		struct wire_commit commit;
 		struct wire_merge_detect merge;
 		struct wire_leave leave;
+		struct wire_hold_cancel hold_cancel;
 	} u;
 };
 
@@ -156,6 +162,8 @@ size_t wire_encode_merge_detect(uint8_t *buf, size_t cap, const struct wire_hdr 
 				const struct wire_merge_detect *m);
 size_t wire_encode_leave(uint8_t *buf, size_t cap, const struct wire_hdr *h,
 			 const struct wire_leave *l);
+size_t wire_encode_hold_cancel(uint8_t *buf, size_t cap, const struct wire_hdr *h,
+			       const struct wire_hold_cancel *c);
 
 /* MCAST is built incrementally so that messages are packed in place.
  * begin writes the fixed part and returns its length (0 if cap too small);

@@ -136,6 +136,12 @@ size_t wire_encode_leave(uint8_t *buf, size_t cap, const struct wire_hdr *h,
 	return wire_encode_ring_only(buf, cap, WIRE_LEAVE, h, &l->ring_id);
 }
 
+size_t wire_encode_hold_cancel(uint8_t *buf, size_t cap, const struct wire_hdr *h,
+			       const struct wire_hold_cancel *c)
+{
+	return wire_encode_ring_only(buf, cap, WIRE_HOLD_CANCEL, h, &c->ring_id);
+}
+
 /* A builder whose begin failed keeps len 0, which makes every later call fail
  * instead of writing into a buffer that is too small. */
 size_t wire_mcast_begin(struct wire_mcast_builder *b, uint8_t *buf, size_t cap,

@@ -62,6 +62,8 @@ static size_t fz_encode(const struct wire_packet *p, uint8_t *out, size_t cap)
 		return wire_encode_merge_detect(out, cap, &p->hdr, &p->u.merge);
 	case WIRE_LEAVE:
 		return wire_encode_leave(out, cap, &p->hdr, &p->u.leave);
+	case WIRE_HOLD_CANCEL:
+		return wire_encode_hold_cancel(out, cap, &p->hdr, &p->u.hold_cancel);
 	}
 	FZ_CHECK(!"decoded an unknown type");
 	return 0;
@@ -369,6 +371,8 @@ static void fz_build_seeds(void)
 	fz_add_seed("join-max", b, wire_encode_join(b, FZ_CAP, &h, &j));
 	fz_add_seed("merge", b, wire_encode_merge_detect(b, FZ_CAP, &h, &md));
 	fz_add_seed("leave", b, wire_encode_leave(b, FZ_CAP, &h, &lv));
+	struct wire_hold_cancel hc = { .ring_id = lv.ring_id };
+	fz_add_seed("hold-cancel", b, wire_encode_hold_cancel(b, FZ_CAP, &h, &hc));
 }
 
 struct fz_count {

@@ -144,9 +144,16 @@ static size_t seed_leave(uint8_t *b, size_t cap)
 	return wire_encode_leave(b, cap, &hdr, &l);
 }
 
+static size_t seed_hold_cancel(uint8_t *b, size_t cap)
+{
+	struct wire_hold_cancel c = { .ring_id = ring };
+
+	return wire_encode_hold_cancel(b, cap, &hdr, &c);
+}
+
 typedef size_t (*seed_fn)(uint8_t *b, size_t cap);
-static const seed_fn seeds[] = { seed_mcast,  seed_token, seed_join,
-				 seed_commit, seed_merge, seed_leave };
+static const seed_fn seeds[] = { seed_mcast, seed_token, seed_join,	  seed_commit,
+				 seed_merge, seed_leave, seed_hold_cancel };
 #define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
 
 /* Byte tables are laid out one field per run; keep clang-format away. */
@@ -230,6 +237,10 @@ static void test_golden(void)
 	/* MERGE_DETECT differs from LEAVE only in the type byte. */
 	n = wire_encode_merge_detect(buf, BUF_CAP, &hdr, &m);
 	CHECK(n == sizeof(golden_leave) && buf[3] == WIRE_MERGE_DETECT);
+	CHECK(memcmp(buf + 4, golden_leave + 4, n - 4) == 0);
+	/* and so does HOLD_CANCEL */
+	n = seed_hold_cancel(buf, BUF_CAP);
+	CHECK(n == sizeof(golden_leave) && buf[3] == WIRE_HOLD_CANCEL);
 	CHECK(memcmp(buf + 4, golden_leave + 4, n - 4) == 0);
 }
 
@@ -354,7 +365,8 @@ static void test_header_errors(void)
 	buf[4] = 0x11;
 	for (unsigned t = 0; t < 256; t++) {
 		buf[3] = (uint8_t)t;
-		CHECK((dec(buf, WIRE_HDR_LEN) == WIRE_ERR_TYPE) == (t == 0 || t > WIRE_LEAVE));
+		CHECK((dec(buf, WIRE_HDR_LEN) == WIRE_ERR_TYPE) ==
+		      (t == 0 || t > WIRE_HOLD_CANCEL));
 	}
 }
 
