@@ -221,18 +221,22 @@ static int send_some(struct ipcc *c, struct iovec *iov, unsigned n)
  * slow receivers turns into CS_ERR_TRY_AGAIN for large messages too. An
  * empty socket takes any frame (one larger than the buffer never fits). */
 /* Asking the kernel costs two system calls per message; the room it last
- * reported, less what we wrote since (with an skb's overhead each), is a
- * lower bound as long as only the daemon's reads change it. req_lock held. */
-#define IPCC_FRAME_OVERHEAD 1024u
+ * reported, less what we wrote since, is a lower bound as long as only the
+ * daemon's reads change it. The kernel counts buffers, not bytes (an 8 KiB
+ * frame takes about 12), and a frame that does not fit whole must be
+ * finished blocking until the socket is 3/4 empty: so each frame is charged
+ * half again its size and a fixed overhead. req_lock held. */
+#define IPCC_FRAME_OVERHEAD 2048u
 
 static bool frame_fits(struct ipcc *c, const struct iovec *iov, unsigned n)
 {
 	int queued = 0, cap = 0;
 	socklen_t l = sizeof(cap);
-	size_t total = IPCC_FRAME_OVERHEAD;
+	size_t total = 0;
 
 	for (unsigned i = 0; i < n; i++)
 		total += iov[i].iov_len;
+	total += total / 2 + IPCC_FRAME_OVERHEAD;
 	if (c->room_est >= total) {
 		c->room_est -= total;
 		return true;
@@ -411,7 +415,10 @@ int ipcc_connect(const char *ipc_name, const char *service, const struct ipc_hel
 		c->fd = -1;
 		goto fail;
 	}
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* The request socket is the queue of our multicasts in flight: past
+	 * wmem_max (208 KiB) where we may (CAP_NET_ADMIN), else up to it. */
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		err = -errno;
 		goto fail;
