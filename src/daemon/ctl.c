@@ -162,6 +162,8 @@ static size_t reply_stats(struct daemon *d, char *out, size_t cap)
 	kv(&b, "ipc.flow_congested", sv.ipc_congested);
 	kv(&b, "ipc.flow_stalled", sv.ipc_stalled);
 	kv(&b, "cpg.senders_held", sv.cpg_senders_held);
+	kv(&b, "cpg.held_flow", sv.cpg_held_flow);
+	kv(&b, "cpg.held_queue", sv.cpg_held_queue);
 	kv(&b, "daemon.pending_bytes", d->pending.len - d->pending.head);
 	kv(&b, "cpg.groups", sv.cpg_groups);
 	kv(&b, "quorum.provider", sv.quorum_provider);

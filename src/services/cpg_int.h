@@ -116,6 +116,7 @@ struct cpg_svc {
 	size_t flow_nodes;
 	struct dloop_timer flow_timer;
 	uint64_t flow_blocked_count; /* times local multicasts were held for it */
+	uint64_t queue_full_count;   /* times they were held for a full submit queue */
 	struct cpg_pending_leave *pl;
 	size_t npl, cap_pl;
 	/* scratch for encoding events */

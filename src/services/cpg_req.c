@@ -199,8 +199,10 @@ static enum ipc_req_rc mcast_async(struct cpg_svc *s, struct cpg_conn *c,
 	}
 	mcast_head(c, m, head, iov);
 	rc = cpg_send(s, iov, 2, m->guarantee == 3 ? TOTEM_SAFE : TOTEM_AGREED);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		s->queue_full_count++;
 		return mcast_later(c);
+	}
 	if (rc)
 		return malformed(c, "multicast refused by the ring");
 	return IPC_DONE;

@@ -168,6 +168,8 @@ void cpg_svc_add_stats(const struct cpg_svc *s, struct services_stats *out)
 	services_add_ipc_stats(out, s->ipc);
 	out->cpg_groups += s->groups.count;
 	out->cpg_senders_held = cpg_flow_blocked(s);
+	out->cpg_held_flow = s->flow_blocked_count;
+	out->cpg_held_queue = s->queue_full_count;
 }
 
 void cpg_svc_destroy(struct cpg_svc *s)

@@ -82,6 +82,8 @@ struct services_stats {
 	uint64_t ipc_congested;	     /* times a client went over the flow-control high mark */
 	uint64_t ipc_stalled;	     /* ... and then read nothing for the stall time */
 	bool cpg_senders_held;	     /* multicasts held now for slow receivers */
+	uint64_t cpg_held_flow;	     /* times a client's multicasts waited for slow receivers */
+	uint64_t cpg_held_queue;     /* ... for room in the ring's submit queue */
 	size_t cpg_groups;	     /* groups with members anywhere in the ring */
 	bool quorum_provider;	     /* votequorum configured */
 	bool quorate;		     /* always true without a provider */
