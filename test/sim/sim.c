@@ -224,6 +224,7 @@ void sim_node_stop(struct sim *s, uint32_t node, bool graceful)
 		sim_drain(s, node);
 	}
 	s->res->batch_holds += totem_get_stats(n->t)->batch_holds;
+	s->res->hold_cancels += totem_get_stats(n->t)->hold_cancels;
 	totem_destroy(n->t);
 	n->t = NULL;
 	n->up = n->paused = false;

@@ -51,13 +51,14 @@ struct sim_result {
 	uint64_t delivered; /* deliveries summed over nodes */
 	uint64_t submitted;
 	uint64_t events;
-	uint64_t packets;     /* packets put on the simulated wire */
-	uint64_t end_us;      /* virtual length of the run */
-	uint64_t quiet_us;    /* when faults stopped */
-	uint64_t bound_us;    /* liveness bound applied */
-	uint64_t rings;	      /* regular configurations installed, summed */
-	uint64_t settled_us;  /* last regular configuration installed, after quiet_us */
-	uint64_t batch_holds; /* token visits held for a fuller batch, summed */
+	uint64_t packets;      /* packets put on the simulated wire */
+	uint64_t end_us;       /* virtual length of the run */
+	uint64_t quiet_us;     /* when faults stopped */
+	uint64_t bound_us;     /* liveness bound applied */
+	uint64_t rings;	       /* regular configurations installed, summed */
+	uint64_t settled_us;   /* last regular configuration installed, after quiet_us */
+	uint64_t batch_holds;  /* token visits held for a fuller batch, summed */
+	uint64_t hold_cancels; /* idle holds ended by a HOLD_CANCEL, summed */
 };
 
 struct sim;

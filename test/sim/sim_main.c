@@ -228,12 +228,13 @@ int main(int argc, char **argv)
 		delivered += r.delivered;
 		if (c.o.verbose)
 			printf("run seed=%llu nodes=%u submitted=%llu delivered=%llu rings=%llu "
-			       "events=%llu packets=%llu settled=%llums holds=%llu\n",
+			       "events=%llu packets=%llu settled=%llums holds=%llu cancels=%llu\n",
 			       (unsigned long long)seed, r.nodes, (unsigned long long)r.submitted,
 			       (unsigned long long)r.delivered, (unsigned long long)r.rings,
 			       (unsigned long long)r.events, (unsigned long long)r.packets,
 			       (unsigned long long)(r.settled_us / 1000),
-			       (unsigned long long)r.batch_holds);
+			       (unsigned long long)r.batch_holds,
+			       (unsigned long long)r.hold_cancels);
 		if (r.violation) {
 			violations++;
 			printf("sim: violation in the run with seed %llu (%u nodes)\n",

@@ -191,8 +191,10 @@ int sim_run(struct sim *s, const struct sim_opts *o, uint64_t seed, struct sim_r
 		for (uint32_t j = 0; j < n->pbuf_n; j++)
 			sim_pkt_put(n->pbuf[j]);
 		n->pbuf_n = 0;
-		if (n->t)
+		if (n->t) {
 			r->batch_holds += totem_get_stats(n->t)->batch_holds;
+			r->hold_cancels += totem_get_stats(n->t)->hold_cancels;
+		}
 		totem_destroy(n->t);
 		n->t = NULL;
 	}
