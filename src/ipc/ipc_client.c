@@ -253,10 +253,14 @@ static bool frame_fits(struct ipcc *c, const struct iovec *iov, unsigned n)
 	return false;
 }
 
-int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
-	      unsigned n)
+/* One request frame: without resp queued and not answered (-EAGAIN when it
+ * does not fit now), with resp sent whole and its answer awaited. An error
+ * other than those two (and out of memory) marks the connection dead. */
+static int request(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
+		   unsigned n, struct ipcc_resp *resp)
 {
 	struct iovec stack[IPCC_IOV_STACK], *iov;
+	uint32_t id = 0;
 	int err;
 
 	if (atomic_load(&c->shut))
@@ -266,12 +270,19 @@ int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 	iov = frame_iov(stack, head, head_len, payload, n);
 	if (!iov)
 		return -ENOMEM;
-	ipc_put_u32(head + 8, 0);
 	pthread_mutex_lock(&c->req_lock);
-	err = frame_fits(c, iov, n + 1) ? send_some(c, iov, n + 1) : -EAGAIN;
+	if (resp) {
+		c->room_est = 0; /* a blocking write may take any room there was */
+		id = ++c->next_req ? c->next_req : ++c->next_req;
+	}
+	ipc_put_u32(head + 8, id);
+	if (!resp)
+		err = frame_fits(c, iov, n + 1) ? send_some(c, iov, n + 1) : -EAGAIN;
+	else if (!(err = send_all(c, iov, n + 1)))
+		err = recv_resp(c, ipc_get_u16(head + 4), id, resp);
 	if (err && atomic_load(&c->shut))
-		err = -ESHUTDOWN;
-	else if (err && err != -EAGAIN)
+		err = -ESHUTDOWN; /* finalized under us, not a daemon failure */
+	else if (err && err != -EAGAIN && err != -ENOMEM)
 		atomic_store(&c->dead, true);
 	pthread_mutex_unlock(&c->req_lock);
 	if (iov != stack)
@@ -279,35 +290,16 @@ int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec
 	return err;
 }
 
+int ipcc_send(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
+	      unsigned n)
+{
+	return request(c, head, head_len, payload, n, NULL);
+}
+
 int ipcc_call(struct ipcc *c, uint8_t *head, size_t head_len, const struct iovec *payload,
 	      unsigned n, struct ipcc_resp *resp)
 {
-	struct iovec stack[IPCC_IOV_STACK], *iov;
-	uint32_t id;
-	int err;
-
-	if (atomic_load(&c->shut))
-		return -ESHUTDOWN;
-	if (atomic_load(&c->dead))
-		return -ECONNRESET;
-	iov = frame_iov(stack, head, head_len, payload, n);
-	if (!iov)
-		return -ENOMEM;
-	pthread_mutex_lock(&c->req_lock);
-	c->room_est = 0; /* a blocking write may take any room there was */
-	id = ++c->next_req ? c->next_req : ++c->next_req;
-	ipc_put_u32(head + 8, id);
-	err = send_all(c, iov, n + 1);
-	if (!err)
-		err = recv_resp(c, ipc_get_u16(head + 4), id, resp);
-	if (err && atomic_load(&c->shut))
-		err = -ESHUTDOWN; /* finalized under us, not a daemon failure */
-	else if (err && err != -ENOMEM)
-		atomic_store(&c->dead, true);
-	pthread_mutex_unlock(&c->req_lock);
-	if (iov != stack)
-		free(iov);
-	return err;
+	return request(c, head, head_len, payload, n, resp);
 }
 
 /* The hello carries our end of the event socket pair. */
