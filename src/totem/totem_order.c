@@ -5,8 +5,6 @@
 
 #include "totem/totem_int.h"
 
-static uint64_t batch_hold_us(const struct totem_node *t);
-
 /* ---- delivery ---- */
 
 void order_reasm_reset(struct totem_node *t)
@@ -277,9 +275,24 @@ static void token_visit_stats(struct totem_node *t, const struct wire_token *tok
 	t->prev_visit_us = t->now;
 }
 
+/* How long to keep a busy token so this visit carries a fuller batch: only
+ * while we stream (3 or more messages in our last visit and queue, less than
+ * batch_bytes queued) and the last rotation was shorter than batch_us; 0: go. */
+static uint64_t batch_hold_us(const struct totem_node *t)
+{
+	uint64_t r = t->stats.token_rotation_last_us;
+
+	if (!t->cfg.batch_us || t->state != TOTEM_OPERATIONAL || !t->sq.count ||
+	    t->my_last_msgs + t->sq.count < 3 || t->tok.rtr_count ||
+	    t->sq.payload_bytes >= t->cfg.batch_bytes || r >= t->cfg.batch_us)
+		return 0;
+	return t->cfg.batch_us - r;
+}
+
 void order_on_token(struct totem_node *t, const struct wire_token *in)
 {
 	struct totem_store *s = cur_store(t);
+	uint64_t hold_us;
 
 	if ((t->state != TOTEM_OPERATIONAL && t->state != TOTEM_RECOVERY) ||
 	    !ring_eq(in->ring_id, t->ring_id)) {
@@ -327,27 +340,14 @@ void order_on_token(struct totem_node *t, const struct wire_token *in)
 		return;
 	}
 	t->holding = true;
-	if (batch_hold_us(t)) {
+	hold_us = batch_hold_us(t);
+	if (hold_us) {
 		t->batch_holding = true;
 		t->stats.batch_holds++;
-		totem_timer_arm_us(t, TMR_HOLD, batch_hold_us(t));
+		totem_timer_arm_us(t, TMR_HOLD, hold_us);
 		return;
 	}
 	order_token_emit(t);
-}
-
-/* How long to keep a busy token so this visit carries a fuller batch: only
- * while we stream (sent last visit, have a partial batch queued now) and the
- * last rotation was shorter than batch_us. */
-static uint64_t batch_hold_us(const struct totem_node *t)
-{
-	uint64_t r = t->stats.token_rotation_last_us;
-
-	if (!t->cfg.batch_us || t->state != TOTEM_OPERATIONAL || !t->sq.count ||
-	    t->my_last_msgs + t->sq.count < 3 || t->tok.rtr_count ||
-	    t->sq.payload_bytes >= t->cfg.batch_bytes || r >= t->cfg.batch_us)
-		return 0;
-	return t->cfg.batch_us - r;
 }
 
 bool order_batch_full(const struct totem_node *t)
