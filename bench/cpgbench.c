@@ -16,8 +16,10 @@
  *   latency  one message at a time: time from cpg_mcast_joined() to its own delivery.
  *   idle     joins, then does not dispatch for --seconds (a client that stopped reading),
  *            then reports whether its daemon cut it off.
- * --rate caps a sender's messages/s; --delay-us makes a receiver slow (a pause per
- * delivered message): the flow-control tests (test/system/test_limits.py) use both.
+ * --rate caps a sender's messages/s (in latency mode it sets the gap between samples);
+ * --delay-us makes a receiver slow (a pause per delivered message): the flow-control
+ * tests (test/system/test_limits.py) use both. LAT_DUMP=FILE in the environment writes a
+ * latency run's samples there, in sending order.
  *
  * One result line per process on stdout, "cpgbench key=value ...", MB = 10^6 bytes.
  * Exit status 0 on success, 1 on an API error or a timeout, 2 on bad arguments.

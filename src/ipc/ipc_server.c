@@ -175,10 +175,8 @@ int ipc_respond(struct ipc_conn *c, const struct ipc_hdr *h, int32_t result,
 	/* Events gathered before this answer go first: a client that
 	 * dispatches once the call returns (trackstart with
 	 * CS_TRACK_CURRENT) must find them. */
-	if (c->ev_corked) {
-		ipc_conn_uncork(c);
-		ipc_conn_writable(c, c->evfd, &c->eq);
-	}
+	if (c->ev_corked)
+		ipc_conn_flush_corked(c);
 	return ipc_queue_send(c, c->fd, &c->rq, iov, n + 1);
 }
 
@@ -200,13 +198,8 @@ void ipc_server_uncork(struct ipc_server *s)
 {
 	if (!s->cork_depth || --s->cork_depth)
 		return;
-	while (s->corked) {
-		struct ipc_conn *c = s->corked;
-
-		ipc_conn_uncork(c);
-		if (!c->closing && c->eq.bytes)
-			ipc_conn_writable(c, c->evfd, &c->eq);
-	}
+	while (s->corked)
+		ipc_conn_flush_corked(s->corked);
 }
 
 static void conn_fd_cb(void *arg, int fd, uint32_t events)

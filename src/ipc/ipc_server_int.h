@@ -85,6 +85,8 @@ int ipc_queue_send(struct ipc_conn *c, int fd, struct ipc_outq *q, const struct 
 void ipc_outq_free(struct ipc_outq *q);
 int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n);
 void ipc_conn_uncork(struct ipc_conn *c);
+/* Uncork and write what was gathered (unless closing). */
+void ipc_conn_flush_corked(struct ipc_conn *c);
 void ipc_conn_process(struct ipc_conn *c);
 void ipc_flow_queued(struct ipc_conn *c);
 void ipc_flow_written(struct ipc_conn *c, size_t bytes);

@@ -145,6 +145,13 @@ void ipc_conn_uncork(struct ipc_conn *c)
 	c->ev_corked = false;
 }
 
+void ipc_conn_flush_corked(struct ipc_conn *c)
+{
+	ipc_conn_uncork(c);
+	if (!c->closing && c->eq.bytes)
+		ipc_conn_writable(c, c->evfd, &c->eq);
+}
+
 int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
 {
 	size_t total = 0;
@@ -157,9 +164,7 @@ int ipc_queue_event(struct ipc_conn *c, const struct iovec *iov, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		total += iov[i].iov_len;
 	if (c->eq.bytes + total > IPC_CORK_MAX) {
-		ipc_conn_uncork(c);
-		if (c->eq.bytes)
-			ipc_conn_writable(c, c->evfd, &c->eq);
+		ipc_conn_flush_corked(c);
 		if (c->closing)
 			return -EPIPE;
 		return ipc_queue_send(c, c->evfd, &c->eq, iov, n);

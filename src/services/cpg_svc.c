@@ -6,10 +6,10 @@
 #include "services/cpg_int.h"
 
 #define CPG_DEFAULT_BACKLOG (64u << 20)
-/* Flow control marks, as fractions of the backlog limit: the high mark
- * leaves room for what the ring still delivers after senders are told
- * to stop (docs/testing-limits.md), the low mark keeps a receiver busy
- * while they start again. */
+/* Flow control marks: the high mark, a fraction of the backlog limit,
+ * leaves room for what the ring still delivers after senders are told to
+ * stop (docs/testing-limits.md); the low mark, CPG_FLOW_BAND below it,
+ * keeps a receiver busy while they start again. */
 #define CPG_FLOW_HIGH_DIV 8u
 #define CPG_FLOW_BAND (1u << 20)
 #define CPG_FLOW_STALL_MS 2000u
@@ -91,18 +91,17 @@ static const struct ipc_server_ops cpg_ipc_ops = {
 static int start_ipc(struct cpg_svc *s, const struct services_config *cfg)
 {
 	struct ipc_allow *allow = NULL;
+	size_t high = s->backlog_max / CPG_FLOW_HIGH_DIV;
 	struct ipc_server_config ic = {
 		.ipc_name = cfg->ipc_name ? cfg->ipc_name : "cohort",
 		.service = CPG_IPC_SERVICE_NAME,
 		.service_id = SVC_CPG,
 		.allow_count = cfg->allow_count,
 		.max_backlog = s->backlog_max,
-		.flow_high_bytes = s->backlog_max / CPG_FLOW_HIGH_DIV,
+		.flow_high_bytes = high,
 		/* A narrow band: senders are held while a receiver drains it,
 		 * which shows as a stall in their latency (6 MiB was 20-70 ms). */
-		.flow_low_bytes = s->backlog_max / CPG_FLOW_HIGH_DIV > 2 * CPG_FLOW_BAND ?
-					  s->backlog_max / CPG_FLOW_HIGH_DIV - CPG_FLOW_BAND :
-					  s->backlog_max / CPG_FLOW_HIGH_DIV / 2,
+		.flow_low_bytes = high > 2 * CPG_FLOW_BAND ? high - CPG_FLOW_BAND : high / 2,
 		.flow_stall_ms = CPG_FLOW_STALL_MS,
 		.log = s->host.log,
 		.log_ctx = s->host.ctx,
